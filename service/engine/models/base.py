@@ -1,0 +1,56 @@
+"""Training concerns shared by every anomaly model."""
+
+from typing import Any, ClassVar
+
+import lightning as L
+import torch
+from pydantic import BaseModel, ConfigDict
+from torch import nn
+
+from service.engine.types import InferenceBatch
+
+
+class Hyperparameters(BaseModel):
+    """Base of every model's typed hyperparameters: unknown names are refused, values are validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    image_size: int = 256
+
+
+class AnomalyModule(L.LightningModule):
+    """A LightningModule around a plain `torch_model` (`self.model`).
+
+    Subclasses implement `training_step` (and `configure_optimizers` when they learn weights). Validation runs the
+    eval forward and keeps every output so the training harness can compute score normalisation and metrics.
+    `trainer_arguments` lets a model ask for what it needs (memory-bank models train one epoch without gradients).
+    """
+
+    trainer_arguments: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, model: nn.Module, hyperparameters: Hyperparameters) -> None:
+        super().__init__()
+        self.model = model
+        self.hyperparameters = hyperparameters
+        self.validation_outputs: list[dict[str, torch.Tensor]] = []
+
+    def forward(self, images: torch.Tensor) -> InferenceBatch:
+        return self.model(images)
+
+    def on_validation_epoch_start(self) -> None:
+        self.validation_outputs = []
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        del batch_idx
+        output = self.model(batch["image"])
+        self.validation_outputs.append(
+            {
+                "pred_score": output.pred_score.detach().cpu(),
+                "anomaly_map": output.anomaly_map.detach().cpu(),
+                "label": batch["label"].cpu(),
+                "mask": batch["mask"].cpu(),
+            }
+        )
+
+    def configure_optimizers(self) -> Any:
+        return None

@@ -1,0 +1,1 @@
+"""Imports every built-in model so each registers itself with the registry."""
