@@ -1,0 +1,78 @@
+"""ImageNet backbones (ResNet-18, Wide-ResNet-50-2) with torchvision-compatible weights, and feature extraction."""
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from service.engine.backbones.feature_extractor import FeatureExtractor
+from service.engine.backbones.normalization import ImageNetNormalization
+from service.engine.backbones.resnet import ARCHITECTURES, ResNet
+from service.engine.backbones.smoothing import GaussianBlur2d
+from service.engine.backbones.weights import (
+    IMAGENET_CHECKPOINTS,
+    CheckpointFile,
+    imagenet_weights_available,
+    imagenet_weights_path,
+    import_weights,
+    weights_cache_dir,
+)
+from service.engine.errors import EngineError, WeightsUnavailableError
+
+BACKBONES = tuple(ARCHITECTURES)
+
+__all__ = [
+    "BACKBONES",
+    "IMAGENET_CHECKPOINTS",
+    "CheckpointFile",
+    "FeatureExtractor",
+    "GaussianBlur2d",
+    "ImageNetNormalization",
+    "ResNet",
+    "build_backbone",
+    "build_feature_extractor",
+    "imagenet_weights_available",
+    "imagenet_weights_path",
+    "import_weights",
+    "weights_cache_dir",
+]
+
+
+def build_backbone(
+    name: str, weights: str = "imagenet", *, seed: int = 0, cache_dir: str | os.PathLike[str] | None = None
+) -> ResNet:
+    """A ResNet in eval mode with `weights`: "imagenet" (cached or downloaded), "random" (seeded) or a checkpoint path.
+
+    Random initialisation draws from its own seeded generator state, so it neither depends on nor disturbs the global
+    RNG. A checkpoint must be a plain torchvision-style state dict and load strictly.
+    """
+    if name not in ARCHITECTURES:
+        raise EngineError(f"unknown backbone {name!r}; known backbones: {', '.join(BACKBONES)}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = ARCHITECTURES[name]()
+    if weights == "random":
+        return model.eval()
+    path = imagenet_weights_path(name, cache_dir) if weights == "imagenet" else Path(weights)
+    if not path.is_file():
+        raise WeightsUnavailableError(f"backbone weights file {path} does not exist")
+    state_dict = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as exc:
+        raise EngineError(f"{path} is not a {name} checkpoint: {exc}") from None
+    return model.eval()
+
+
+def build_feature_extractor(
+    name: str,
+    layers: Sequence[str],
+    weights: str = "imagenet",
+    *,
+    seed: int = 0,
+    frozen: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> FeatureExtractor:
+    """`build_backbone` followed by `FeatureExtractor(backbone, layers, frozen=frozen)`."""
+    return FeatureExtractor(build_backbone(name, weights, seed=seed, cache_dir=cache_dir), layers, frozen=frozen)
