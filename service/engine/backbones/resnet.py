@@ -93,7 +93,9 @@ class ResNet(nn.Module):
         self.layer4 = self._make_stage(512, blocks_per_stage[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512 * block.expansion, num_classes)
-        self.stage_channels = {name: planes * block.expansion for name, planes in zip(self.stage_names, (64, 128, 256, 512))}
+        self.stage_channels = {
+            name: planes * block.expansion for name, planes in zip(self.stage_names, (64, 128, 256, 512))
+        }
         self._initialise()
 
     def _make_stage(self, planes: int, blocks: int, stride: int) -> nn.Sequential:

@@ -131,9 +131,14 @@ def import_weights(path: str | os.PathLike[str], name: str, cache_dir: str | os.
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / checkpoint.file_name
     with tempfile.NamedTemporaryFile(dir=directory, prefix=checkpoint.file_name, suffix=".tmp", delete=False) as tmp:
-        with source.open("rb") as stream:
-            shutil.copyfileobj(stream, tmp, _CHUNK_BYTES)
-    os.replace(tmp.name, target)
+        copy = Path(tmp.name)
+        try:
+            with source.open("rb") as stream:
+                shutil.copyfileobj(stream, tmp, _CHUNK_BYTES)
+        except BaseException:
+            copy.unlink(missing_ok=True)
+            raise
+    os.replace(copy, target)
     return target
 
 
