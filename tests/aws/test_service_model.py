@@ -1,0 +1,431 @@
+"""openlv's botocore model for lookoutvision 2020-11-20: what boto3 puts on the wire and how it reads replies.
+
+No server: a ``before-send`` handler records each prepared request and answers with a canned response, so these
+tests pin the exact HTTP shape the service must accept and send.
+"""
+
+import base64
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import botocore.exceptions
+import botocore.loaders
+import pytest
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from sdk.boto import boto3_client, data_path
+
+ENDPOINT = "http://openlv.test:8080"
+CREDENTIALS = {"aws_access_key_id": "AKIDOPENLVTEST", "aws_secret_access_key": "openlv-test-secret"}
+MODEL_ARN = "arn:aws:lookoutvision:us-east-1:123456789012:model/widgets/1"
+
+
+@dataclass
+class CannedReply:
+    status: int = 200
+    body: bytes = b"{}"
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
+
+
+class _RawBody:
+    """The one method of urllib3's response that AWSResponse reads."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, *args: Any, **kwargs: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+class Wire:
+    """Records prepared requests and answers them with queued canned replies (the last one repeats)."""
+
+    def __init__(self, client: Any) -> None:
+        self.requests: list[AWSPreparedRequest] = []
+        self.replies: list[CannedReply] = [CannedReply()]
+        client.meta.events.register("before-send.lookoutvision", self._answer)
+
+    def reply(self, *replies: CannedReply) -> None:
+        self.replies = list(replies)
+
+    def _answer(self, request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        self.requests.append(request)
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        return AWSResponse(request.url, reply.status, reply.headers, _RawBody(reply.body))
+
+    @property
+    def last(self) -> AWSPreparedRequest:
+        return self.requests[-1]
+
+
+def _client(**config: Any) -> Any:
+    return boto3_client(ENDPOINT, region_name="us-east-1", config=Config(**config), **CREDENTIALS)
+
+
+@pytest.fixture
+def client() -> Any:
+    return _client(retries={"total_max_attempts": 1})
+
+
+@pytest.fixture
+def wire(client: Any) -> Wire:
+    return Wire(client)
+
+
+def _json_body(request: AWSPreparedRequest) -> dict[str, Any] | None:
+    return json.loads(request.body) if request.body else None
+
+
+def _query(request: AWSPreparedRequest) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(request.url).query)
+
+
+def _header(request: AWSPreparedRequest, name: str) -> str | None:
+    """A header of the prepared request as text (botocore keeps some values as bytes)."""
+    value = request.headers.get(name)
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _path(request: AWSPreparedRequest) -> str:
+    return urlsplit(request.url).path
+
+
+manifest = {"GroundTruthManifest": {"S3Object": {"Bucket": "images", "Key": "train.manifest", "VersionId": "v1"}}}
+output = {"S3Location": {"Bucket": "results", "Prefix": "widgets/"}}
+packaging = {
+    "Greengrass": {
+        "S3OutputLocation": {"Bucket": "edge"},
+        "ComponentName": "widgets-model",
+        "TargetPlatform": {"Os": "LINUX", "Arch": "X86_64"},
+    }
+}
+jsonl = b'{"source-ref": "s3://images/a.png", "anomaly-label": 1}\n'
+
+# (client method, params, HTTP method, path, query, JSON body or None for an empty body)
+WIRE_CASES: list[tuple[str, dict[str, Any], str, str, dict[str, list[str]], dict[str, Any] | None]] = [
+    ("create_project", {"ProjectName": "widgets"}, "POST", "/2020-11-20/projects", {}, {"ProjectName": "widgets"}),
+    ("describe_project", {"ProjectName": "widgets"}, "GET", "/2020-11-20/projects/widgets", {}, None),
+    ("list_projects", {"MaxResults": 5, "NextToken": "abc="}, "GET", "/2020-11-20/projects",
+     {"maxResults": ["5"], "nextToken": ["abc="]}, None),
+    ("delete_project", {"ProjectName": "widgets"}, "DELETE", "/2020-11-20/projects/widgets", {}, None),
+    ("create_dataset", {"ProjectName": "widgets", "DatasetType": "train", "DatasetSource": manifest}, "POST",
+     "/2020-11-20/projects/widgets/datasets", {}, {"DatasetType": "train", "DatasetSource": manifest}),
+    ("describe_dataset", {"ProjectName": "widgets", "DatasetType": "test"}, "GET",
+     "/2020-11-20/projects/widgets/datasets/test", {}, None),
+    ("delete_dataset", {"ProjectName": "widgets", "DatasetType": "test"}, "DELETE",
+     "/2020-11-20/projects/widgets/datasets/test", {}, None),
+    ("list_dataset_entries",
+     {"ProjectName": "widgets", "DatasetType": "train", "Labeled": True, "AnomalyClass": "anomaly",
+      "BeforeCreationDate": dt.datetime(2024, 3, 2, tzinfo=dt.UTC),
+      "AfterCreationDate": dt.datetime(2024, 1, 31, 12, 30, tzinfo=dt.UTC),
+      "SourceRefContains": "IMG_17", "MaxResults": 10, "NextToken": "t0"},
+     "GET", "/2020-11-20/projects/widgets/datasets/train/entries",
+     {"labeled": ["true"], "anomalyClass": ["anomaly"], "createdBefore": ["2024-03-02T00:00:00Z"],
+      "createdAfter": ["2024-01-31T12:30:00Z"], "sourceRefContains": ["IMG_17"], "maxResults": ["10"],
+      "nextToken": ["t0"]}, None),
+    ("update_dataset_entries", {"ProjectName": "widgets", "DatasetType": "train", "Changes": jsonl}, "PATCH",
+     "/2020-11-20/projects/widgets/datasets/train/entries", {}, {"Changes": base64.b64encode(jsonl).decode()}),
+    ("create_model",
+     {"ProjectName": "widgets", "OutputConfig": output, "Description": "first", "KmsKeyId": "key-1",
+      "Tags": [{"Key": "line", "Value": "7"}]},
+     "POST", "/2020-11-20/projects/widgets/models", {},
+     {"OutputConfig": output, "Description": "first", "KmsKeyId": "key-1", "Tags": [{"Key": "line", "Value": "7"}]}),
+    ("describe_model", {"ProjectName": "widgets", "ModelVersion": "latest"}, "GET",
+     "/2020-11-20/projects/widgets/models/latest", {}, None),
+    ("list_models", {"ProjectName": "widgets", "MaxResults": 100}, "GET", "/2020-11-20/projects/widgets/models",
+     {"maxResults": ["100"]}, None),
+    ("delete_model", {"ProjectName": "widgets", "ModelVersion": "3"}, "DELETE",
+     "/2020-11-20/projects/widgets/models/3", {}, None),
+    ("start_model", {"ProjectName": "widgets", "ModelVersion": "1", "MinInferenceUnits": 1, "MaxInferenceUnits": 4},
+     "POST", "/2020-11-20/projects/widgets/models/1/start", {}, {"MinInferenceUnits": 1, "MaxInferenceUnits": 4}),
+    ("stop_model", {"ProjectName": "widgets", "ModelVersion": "1"}, "POST",
+     "/2020-11-20/projects/widgets/models/1/stop", {}, None),
+    ("tag_resource", {"ResourceArn": MODEL_ARN, "Tags": [{"Key": "owner", "Value": "qa"}]}, "POST",
+     "/2020-11-20/tags/arn%3Aaws%3Alookoutvision%3Aus-east-1%3A123456789012%3Amodel%2Fwidgets%2F1", {},
+     {"Tags": [{"Key": "owner", "Value": "qa"}]}),
+    ("untag_resource", {"ResourceArn": MODEL_ARN, "TagKeys": ["owner", "line"]}, "DELETE",
+     "/2020-11-20/tags/arn%3Aaws%3Alookoutvision%3Aus-east-1%3A123456789012%3Amodel%2Fwidgets%2F1",
+     {"tagKeys": ["owner", "line"]}, None),
+    ("list_tags_for_resource", {"ResourceArn": MODEL_ARN}, "GET",
+     "/2020-11-20/tags/arn%3Aaws%3Alookoutvision%3Aus-east-1%3A123456789012%3Amodel%2Fwidgets%2F1", {}, None),
+    ("start_model_packaging_job",
+     {"ProjectName": "widgets", "ModelVersion": "1", "JobName": "edge-1", "Configuration": packaging,
+      "Description": "for line 7"},
+     "POST", "/2020-11-20/projects/widgets/modelpackagingjobs", {},
+     {"ModelVersion": "1", "JobName": "edge-1", "Configuration": packaging, "Description": "for line 7"}),
+    ("describe_model_packaging_job", {"ProjectName": "widgets", "JobName": "edge-1"}, "GET",
+     "/2020-11-20/projects/widgets/modelpackagingjobs/edge-1", {}, None),
+    ("list_model_packaging_jobs", {"ProjectName": "widgets", "NextToken": "p2"}, "GET",
+     "/2020-11-20/projects/widgets/modelpackagingjobs", {"nextToken": ["p2"]}, None),
+]
+
+IDEMPOTENT = {
+    "CreateProject", "DeleteProject", "CreateDataset", "DeleteDataset", "UpdateDatasetEntries", "CreateModel",
+    "DeleteModel", "StartModel", "StopModel", "StartModelPackagingJob",
+}
+ERRORS = {
+    "AccessDeniedException": 403, "ConflictException": 409, "InternalServerException": 500,
+    "ResourceNotFoundException": 404, "ServiceQuotaExceededException": 402, "ThrottlingException": 429,
+    "ValidationException": 400,
+}
+
+
+def test_model_metadata_and_every_operation(client: Any) -> None:
+    model = client.meta.service_model
+    assert (model.protocol, model.api_version, model.endpoint_prefix) == ("rest-json", "2020-11-20", "lookoutvision")
+    assert (model.service_id, model.signing_name, model.signature_version) == ("LookoutVision", "lookoutvision", "v4")
+    covered = {client.meta.method_to_api_mapping[name] for name, *_ in WIRE_CASES} | {"DetectAnomalies"}
+    assert set(model.operation_names) == covered
+    assert len(covered) == 22
+
+
+def test_model_is_found_in_openlv_data_folder() -> None:
+    service_file = data_path() / "lookoutvision" / "2020-11-20" / "service-2.json"
+    model = json.loads(service_file.read_text())
+    assert model["metadata"]["uid"] == "lookoutvision-2020-11-20"
+    assert {"paginators-1.json", "endpoint-rule-set-1.json"} <= {p.name for p in service_file.parent.iterdir()}
+
+
+@pytest.mark.parametrize(("method", "params", "http_method", "path", "query", "body"), WIRE_CASES,
+                         ids=[case[0] for case in WIRE_CASES])
+def test_operation_wire_shape(client: Any, wire: Wire, method: str, params: dict[str, Any], http_method: str,
+                              path: str, query: dict[str, list[str]], body: dict[str, Any] | None) -> None:
+    getattr(client, method)(**params)
+    request = wire.last
+    assert request.method == http_method
+    assert request.url.startswith(ENDPOINT + "/2020-11-20/")
+    assert _path(request) == path
+    assert _query(request) == query
+    assert _json_body(request) == body
+    if body is not None:
+        assert _header(request, "Content-Type") == "application/json"
+    authorization = _header(request, "Authorization") or ""
+    assert authorization.startswith("AWS4-HMAC-SHA256 Credential=AKIDOPENLVTEST/")
+    assert "/us-east-1/lookoutvision/aws4_request" in authorization
+    operation = client.meta.method_to_api_mapping[method]
+    token = _header(request, "X-Amzn-Client-Token")
+    if operation in IDEMPOTENT:
+        assert token is not None and uuid.UUID(token)
+    else:
+        assert token is None
+
+
+def test_explicit_client_token_is_sent_verbatim(client: Any, wire: Wire) -> None:
+    client.stop_model(ProjectName="widgets", ModelVersion="2", ClientToken="retry-7")
+    assert _header(wire.last, "X-Amzn-Client-Token") == "retry-7"
+
+
+def test_generated_client_tokens_differ_per_call(client: Any, wire: Wire) -> None:
+    client.create_project(ProjectName="a")
+    client.create_project(ProjectName="b")
+    first, second = (_header(r, "X-Amzn-Client-Token") for r in wire.requests)
+    assert first != second
+
+
+def test_create_model_extension_members(client: Any, wire: Wire) -> None:
+    client.create_model(
+        ProjectName="widgets",
+        OutputConfig=output,
+        Algorithm="padim",
+        Hyperparameters={"n_features": "100", "layers": "layer1,layer2"},
+        BackboneWeights="/models/resnet18.pt",
+        ImageSize=256,
+    )
+    assert _json_body(wire.last) == {
+        "OutputConfig": output,
+        "Algorithm": "padim",
+        "Hyperparameters": {"n_features": "100", "layers": "layer1,layer2"},
+        "BackboneWeights": "/models/resnet18.pt",
+        "ImageSize": 256,
+    }
+
+
+def test_image_size_below_minimum_is_refused_client_side(client: Any, wire: Wire) -> None:
+    with pytest.raises(botocore.exceptions.ParamValidationError):
+        client.create_model(ProjectName="widgets", OutputConfig=output, ImageSize=32)
+    assert wire.requests == []
+
+
+def test_model_description_echoes_extension_members(client: Any, wire: Wire) -> None:
+    created = 1_717_171_717.5
+    description = {
+        "ModelVersion": "1", "Status": "TRAINED", "CreationTimestamp": created, "Algorithm": "patchcore",
+        "Hyperparameters": {"coreset_ratio": "0.1"}, "Performance": {"F1Score": 0.9, "Recall": 1.0, "Precision": 0.8},
+    }
+    wire.reply(CannedReply(body=json.dumps({"ModelDescription": description}).encode()))
+    parsed = client.describe_model(ProjectName="widgets", ModelVersion="1")["ModelDescription"]
+    assert parsed["Algorithm"] == "patchcore"
+    assert parsed["Hyperparameters"] == {"coreset_ratio": "0.1"}
+    assert parsed["CreationTimestamp"].timestamp() == created
+    assert parsed["Performance"]["F1Score"] == pytest.approx(0.9)
+
+    listing = {"Models": [{"ModelVersion": "1", "Status": "TRAINED", "Algorithm": "stfpm"}]}
+    wire.reply(CannedReply(body=json.dumps(listing).encode()))
+    assert client.list_models(ProjectName="widgets")["Models"][0]["Algorithm"] == "stfpm"
+
+
+def test_detect_anomalies_sends_raw_image_bytes(client: Any, wire: Wire) -> None:
+    image = bytes(range(256)) * 4
+    mask = b"\x89PNG\r\n\x1a\nmask"
+    result = {"Source": {"Type": "direct"}, "IsAnomalous": True, "Confidence": 0.97,
+              "Anomalies": [{"Name": "background", "PixelAnomaly": {"TotalPercentageArea": 0.9, "Color": "#FFFFFF"}}],
+              "AnomalyMask": base64.b64encode(mask).decode()}
+    wire.reply(CannedReply(body=json.dumps({"DetectAnomalyResult": result}).encode()))
+    parsed = client.detect_anomalies(ProjectName="widgets", ModelVersion="2", Body=image, ContentType="image/png")
+    request = wire.last
+    assert (request.method, _path(request)) == ("POST", "/2020-11-20/projects/widgets/models/2/detect")
+    assert _header(request, "Content-Type") == "image/png"
+    assert _header(request, "Content-Length") == str(len(image))
+    sent = request.body if isinstance(request.body, bytes) else request.body.read()
+    assert sent == image
+    detection = parsed["DetectAnomalyResult"]
+    assert detection["IsAnomalous"] is True
+    assert detection["AnomalyMask"] == mask
+    assert detection["Anomalies"][0]["PixelAnomaly"]["Color"] == "#FFFFFF"
+
+
+def test_detect_anomalies_accepts_a_file(client: Any, wire: Wire, tmp_path: Any) -> None:
+    picture = tmp_path / "part.jpg"
+    picture.write_bytes(b"\xff\xd8\xff\xe0jpeg-bytes")
+    with picture.open("rb") as handle:
+        client.detect_anomalies(ProjectName="widgets", ModelVersion="1", Body=handle, ContentType="image/jpeg")
+        body = wire.last.body
+        sent = body.read() if hasattr(body, "read") else body
+    assert sent == picture.read_bytes()
+    assert _header(wire.last, "Content-Type") == "image/jpeg"
+
+
+@pytest.mark.parametrize("operation", ["list_projects", "list_models", "list_dataset_entries",
+                                       "list_model_packaging_jobs"])
+def test_paginators_load(client: Any, operation: str) -> None:
+    assert client.can_paginate(operation)
+    assert client.get_paginator(operation) is not None
+
+
+def test_paginator_follows_next_token(client: Any, wire: Wire) -> None:
+    wire.reply(
+        CannedReply(body=json.dumps({"Projects": [{"ProjectName": "a"}], "NextToken": "page2"}).encode()),
+        CannedReply(body=json.dumps({"Projects": [{"ProjectName": "b"}]}).encode()),
+    )
+    pages = client.get_paginator("list_projects").paginate(PaginationConfig={"PageSize": 1})
+    names = [p["ProjectName"] for p in pages.search("Projects[]")]
+    assert names == ["a", "b"]
+    assert [_query(r) for r in wire.requests] == [{"maxResults": ["1"]},
+                                                  {"maxResults": ["1"], "nextToken": ["page2"]}]
+
+
+def _error_reply(code: str, body: dict[str, Any], extra_headers: dict[str, str] | None = None) -> CannedReply:
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code, "x-amzn-RequestId": "req-1"}
+    return CannedReply(status=ERRORS[code], body=json.dumps(body).encode(), headers=headers | (extra_headers or {}))
+
+
+@pytest.mark.parametrize("code", sorted(ERRORS))
+def test_error_shape_parses_to_modeled_client_error(client: Any, wire: Wire, code: str) -> None:
+    wire.reply(_error_reply(code, {"__type": code, "message": f"{code} happened"}))
+    with pytest.raises(getattr(client.exceptions, code)) as caught:
+        client.describe_project(ProjectName="widgets")
+    error = caught.value
+    assert isinstance(error, ClientError)
+    assert error.response["Error"] == {"Code": code, "Message": f"{code} happened"}
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == ERRORS[code]
+    assert error.response["ResponseMetadata"]["RequestId"] == "req-1"
+
+
+def test_error_modeled_members_and_retry_after(client: Any, wire: Wire) -> None:
+    body = {"__type": "ResourceNotFoundException", "Message": "no project widgets", "ResourceId": "widgets",
+            "ResourceType": "PROJECT"}
+    wire.reply(_error_reply("ResourceNotFoundException", body))
+    with pytest.raises(client.exceptions.ResourceNotFoundException) as missing:
+        client.describe_project(ProjectName="widgets")
+    assert missing.value.response["Error"]["Message"] == "no project widgets"
+    assert (missing.value.response["ResourceId"], missing.value.response["ResourceType"]) == ("widgets", "PROJECT")
+
+    throttled = {"__type": "ThrottlingException", "message": "slow down", "QuotaCode": "q1", "ServiceCode": "lv"}
+    wire.reply(_error_reply("ThrottlingException", throttled, {"Retry-After": "7"}))
+    with pytest.raises(client.exceptions.ThrottlingException) as slow:
+        client.detect_anomalies(ProjectName="widgets", ModelVersion="1", Body=b"x", ContentType="image/png")
+    assert slow.value.response["RetryAfterSeconds"] == 7
+    assert slow.value.response["QuotaCode"] == "q1"
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ({"x-amzn-ErrorType": "ConflictException"}, {"message": "busy"}),
+        ({}, {"__type": "ConflictException", "message": "busy"}),
+        ({"x-amzn-ErrorType": "ConflictException:http://internal.example/"}, {"Message": "busy"}),
+    ],
+    ids=["header-only", "body-only", "header-with-suffix"],
+)
+def test_error_code_from_header_or_body(client: Any, wire: Wire, headers: dict[str, str],
+                                        body: dict[str, Any]) -> None:
+    wire.reply(CannedReply(status=409, body=json.dumps(body).encode(), headers=headers))
+    with pytest.raises(client.exceptions.ConflictException) as caught:
+        client.delete_project(ProjectName="widgets")
+    assert caught.value.response["Error"] == {"Code": "ConflictException", "Message": "busy"}
+
+
+def test_throttling_is_retried_by_standard_mode() -> None:
+    client = _client(retries={"mode": "standard", "total_max_attempts": 2})
+    wire = Wire(client)
+    wire.reply(_error_reply("ThrottlingException", {"__type": "ThrottlingException", "message": "slow down"}),
+               CannedReply(body=b'{"Projects": []}'))
+    assert client.list_projects()["Projects"] == []
+    assert len(wire.requests) == 2
+
+
+def test_boto3_client_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_DATA_PATH", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "absent-config"))
+    monkeypatch.setenv("LV_ENDPOINT_URL", "http://127.0.0.1:8089")
+    from_env = boto3_client(**CREDENTIALS)
+    assert (from_env.meta.endpoint_url, from_env.meta.region_name) == ("http://127.0.0.1:8089", "us-east-1")
+
+    monkeypatch.delenv("LV_ENDPOINT_URL")
+    aws_style = boto3_client(region_name="eu-west-1", **CREDENTIALS)
+    assert aws_style.meta.endpoint_url == "https://lookoutvision.eu-west-1.amazonaws.com"
+
+
+def test_boto3_client_with_given_session() -> None:
+    session = boto3.Session(region_name="ap-southeast-2", **CREDENTIALS)
+    client = boto3_client("http://localhost:5000", session=session)
+    assert client.meta.region_name == "ap-southeast-2"
+    assert client.meta.endpoint_url == "http://localhost:5000"
+    assert session.client("lookoutvision", endpoint_url="http://localhost:5000").meta.service_model.metadata["uid"] == (
+        "lookoutvision-2020-11-20"
+    )
+
+
+def test_stock_botocore_lacks_the_model() -> None:
+    """Why openlv ships one: without it, current botocore does not know the service."""
+    assert "lookoutvision" not in botocore.loaders.Loader().list_available_services("service-2")
+
+
+def test_plain_boto3_with_aws_data_path() -> None:
+    script = """
+import boto3
+client = boto3.client("lookoutvision", endpoint_url="http://127.0.0.1:9", region_name="us-west-2",
+                      aws_access_key_id="a", aws_secret_access_key="b")
+def stop(request, **_):
+    print(request.method, request.url)
+    raise SystemExit(0)
+client.meta.events.register("before-send.lookoutvision", stop)
+client.describe_dataset(ProjectName="widgets", DatasetType="train")
+"""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env["AWS_DATA_PATH"] = str(data_path())
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "GET http://127.0.0.1:9/2020-11-20/projects/widgets/datasets/train"
