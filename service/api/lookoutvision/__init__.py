@@ -1,0 +1,9 @@
+"""The Lookout for Vision 2020-11-20 REST API: thin translators between the wire format and the domain."""
+
+from fastapi import APIRouter, Depends
+
+from service.api.lookoutvision import projects
+from service.auth.dependency import require_signature
+
+router = APIRouter(prefix="/2020-11-20", dependencies=[Depends(require_signature)])
+router.include_router(projects.router)

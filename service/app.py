@@ -1,0 +1,70 @@
+"""The app factory: `create_app(settings)` builds a service; tests inject their own settings."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.api.lookoutvision import router as lookoutvision_router
+from service.context import AppContext
+from service.errors import InternalServerException, ServiceError, UnknownOperationException, ValidationException
+from service.settings import Settings, get_settings
+
+log = logging.getLogger("openlv")
+
+
+def error_response(error: ServiceError) -> JSONResponse:
+    """The rest-json error shape botocore parses: type in `x-amzn-ErrorType` and `__type`, text in `Message`."""
+    body = {"__type": error.code, "Message": error.message, **error.fields}
+    headers = {"x-amzn-ErrorType": error.code, **error.headers}
+    return JSONResponse(status_code=error.status, content=body, headers=headers)
+
+
+async def _service_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    return error_response(exc)
+
+
+async def _request_validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in error['loc'] if part != 'body') or 'request'}: {error['msg']}"
+        for error in exc.errors()
+    )
+    return error_response(ValidationException(f"Invalid request: {problems}"))
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        return error_response(UnknownOperationException("Unknown operation: no route matches this method and path."))
+    if exc.status_code == 405:
+        return error_response(ValidationException("Method not allowed for this resource."))
+    return error_response(InternalServerException(str(exc.detail)))
+
+
+async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(InternalServerException("An internal error occurred; see the service log."))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.context.close()
+
+    app = FastAPI(title="openlv", version="0.1.0", lifespan=lifespan)
+    app.state.context = AppContext.open(settings)
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    app.include_router(lookoutvision_router)
+    return app

@@ -1,0 +1,28 @@
+"""The FastAPI dependency that admits only correctly signed requests."""
+
+from fastapi import Request
+
+from service.auth.sigv4 import SignedRequest, parse_authorization, verify
+from service.context import AppContext
+from service.errors import AccessDeniedException
+
+
+async def require_signature(request: Request) -> str:
+    """Verify the request's SigV4 signature; returns the caller's access key id."""
+    context: AppContext = request.app.state.context
+    if not context.settings.auth_enabled:
+        return "anonymous"
+    body = await request.body()
+    signed = SignedRequest(
+        method=request.method,
+        url=str(request.url),
+        headers={name.lower(): value for name, value in request.headers.items()},
+        body=body,
+    )
+    authorization = parse_authorization(signed)
+    secret = context.keys.secret_for(authorization.access_key_id)
+    if secret is None:
+        raise AccessDeniedException("The security token included in the request is invalid: unknown access key.")
+    verify(signed, authorization, secret)
+    request.state.access_key_id = authorization.access_key_id
+    return authorization.access_key_id

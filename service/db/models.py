@@ -1,0 +1,79 @@
+"""Tables. One family of classes per resource; API shapes are built by the translators, not here."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Project(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Dataset(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("project_id", "dataset_type"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    dataset_type: str = Field(max_length=10)
+    status: str = Field(max_length=40)
+    status_message: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class StoredImage(SQLModel, table=True):
+    """An image or mask stored once per content hash, whatever the number of entries that use it."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    key: str = Field(max_length=1024)
+    format: str = Field(max_length=8)
+    width: int
+    height: int
+    size_bytes: int
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DatasetEntry(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("dataset_id", "image_sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True)
+    image_sha256: str = Field(foreign_key="storedimage.sha256", max_length=64)
+    mask_sha256: str | None = Field(default=None, foreign_key="storedimage.sha256", max_length=64)
+    source_ref: str = Field(max_length=2048)
+    label: str | None = Field(default=None, max_length=16, index=True)
+    anomaly_class: str | None = Field(default=None, max_length=255)
+    human_annotated: bool = False
+    manifest_line: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Tag(SQLModel, table=True):
+    resource_arn: str = Field(primary_key=True, max_length=1011)
+    key: str = Field(primary_key=True, max_length=128)
+    value: str = Field(max_length=256)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The answer to a request made with a ClientToken, replayed when the same request comes again."""
+
+    operation: str = Field(primary_key=True, max_length=64)
+    client_token: str = Field(primary_key=True, max_length=64)
+    request_hash: str = Field(max_length=64)
+    response: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AccessKey(SQLModel, table=True):
+    access_key_id: str = Field(primary_key=True, max_length=128)
+    encrypted_secret: str = Field(max_length=512)
+    description: str = Field(default="", max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,1 @@
+"""Business rules. Functions take keyword arguments, raise only `service.errors`, and never see HTTP."""

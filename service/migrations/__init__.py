@@ -1,0 +1,1 @@
+"""Alembic migrations; `upgrade_to_head` runs them on start."""

@@ -1,0 +1,56 @@
+"""The one settings class. Every value can be set by an `LV_`-prefixed environment variable."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LV_", frozen=True)
+
+    home: Path = Field(default=Path("lv-home"), description="Data directory: database, images, artefacts, keys.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite under LV_HOME when unset.")
+    region: str = "us-east-1"
+    account_id: str = "000000000000"
+
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_bucket: str = "openlv"
+    s3_endpoint: str | None = Field(default=None, description="host:port of the S3-compatible server.")
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_secure: bool = True
+    s3_region: str | None = None
+
+    auth_enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8642
+
+    max_image_bytes: int = 8 * 1024 * 1024
+    min_image_side: int = 64
+    max_image_side: int = 4096
+
+    @property
+    def resolved_home(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_home / 'openlv.db'}"
+
+    @property
+    def local_storage_root(self) -> Path:
+        return self.resolved_home / "storage"
+
+    @property
+    def keys_file(self) -> Path:
+        return self.resolved_home / "credentials"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

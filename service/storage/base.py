@@ -1,0 +1,49 @@
+"""The storage interface and the key rules every backend shares."""
+
+from collections.abc import Iterator
+from typing import Protocol
+from urllib.parse import unquote
+
+from service.errors import ValidationException
+
+
+class StorageKeyError(ValidationException):
+    """A key or s3:// URI that is malformed, names another bucket, or tries to leave the storage root."""
+
+
+class ObjectStore(Protocol):
+    """A flat key -> bytes store inside one bucket. Writes are atomic: a reader sees all of an object or none."""
+
+    bucket: str
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def list(self, prefix: str = "") -> Iterator[str]: ...
+
+
+def validate_key(key: str) -> str:
+    """Refuse keys that could escape the root on any backend: absolute, `..` segments, backslashes, NUL, empty parts."""
+    if not key or len(key) > 1024:
+        raise StorageKeyError(f"invalid object key {key!r}: must be 1..1024 characters")
+    if key.startswith("/") or "\\" in key or "\x00" in key:
+        raise StorageKeyError(f"invalid object key {key!r}: absolute paths, backslashes and NUL are not allowed")
+    parts = key.split("/")
+    if any(part in ("", ".", "..") for part in parts[:-1]) or parts[-1] in (".", ".."):
+        raise StorageKeyError(f"invalid object key {key!r}: '.', '..' and empty path segments are not allowed")
+    return key
+
+
+def parse_s3_uri(uri: str, bucket: str) -> str:
+    """The key of an `s3://bucket/key` URI in the configured bucket; anything else is refused."""
+    if not uri.startswith("s3://"):
+        raise StorageKeyError(f"invalid S3 URI {uri!r}: expected s3://{bucket}/<key>")
+    named_bucket, _, key = uri[len("s3://") :].partition("/")
+    if named_bucket != bucket:
+        raise StorageKeyError(f"S3 URI {uri!r} names bucket {named_bucket!r}; this service stores objects in {bucket!r}")
+    return validate_key(unquote(key))
