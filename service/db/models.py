@@ -77,3 +77,71 @@ class AccessKey(SQLModel, table=True):
     encrypted_secret: str = Field(max_length=512)
     description: str = Field(default="", max_length=255)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Model(SQLModel, table=True):
+    """A model version of a project: its training settings, status, evaluation summary and threshold in use."""
+
+    __table_args__ = (UniqueConstraint("project_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    version: int
+    status: str = Field(max_length=40, index=True)
+    status_message: str = Field(default="", max_length=2000)
+    description: str = Field(default="", max_length=500)
+    algorithm: str = Field(max_length=64)
+    hyperparameters: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    backbone_weights: str = Field(default="imagenet", max_length=1024)
+    image_size: int | None = None
+    output_bucket: str = Field(default="", max_length=255)
+    output_prefix: str = Field(default="", max_length=1024)
+    kms_key_id: str | None = Field(default=None, max_length=2048)
+    artifacts_prefix: str = Field(max_length=1024)
+    image_threshold: float = 0.5
+    threshold_policy: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    performance: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    evaluation_metrics: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    min_inference_units: int | None = None
+    max_inference_units: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    evaluation_end_at: datetime | None = None
+
+
+class TrainingJob(SQLModel, table=True):
+    """The durable record of one training run; the worker pool claims QUEUED rows and reports progress here."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="model.id", unique=True)
+    state: str = Field(max_length=16, index=True)
+    phase: str = Field(default="queued", max_length=32)
+    percent: float = 0.0
+    message: str = Field(default="", max_length=2000)
+    attempts: int = 0
+    cancel_requested: bool = False
+    worker_id: str | None = Field(default=None, max_length=128)
+    heartbeat_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class TrainingLogLine(SQLModel, table=True):
+    """One line of a training job's log, readable while the job runs."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="trainingjob.id", index=True)
+    logged_at: datetime = Field(default_factory=utcnow)
+    message: str = Field(max_length=2000)
+
+
+class ThresholdChange(SQLModel, table=True):
+    """Who changed a model's image threshold, when, from what to what, and by which policy."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="model.id", index=True)
+    changed_at: datetime = Field(default_factory=utcnow)
+    changed_by: str = Field(max_length=128)
+    old_threshold: float
+    new_threshold: float
+    policy: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
