@@ -1,0 +1,66 @@
+"""One behavioural suite for every ObjectStore backend (local disk and S3 through moto_server)."""
+
+import pytest
+
+from service.errors import ResourceNotFoundException
+from service.storage import ObjectStore, StorageKeyError, parse_s3_uri
+
+PNG_LIKE = bytes(range(256)) * 4
+
+
+def test_put_get_roundtrip_and_overwrite(store: ObjectStore) -> None:
+    store.put("images/ab/cd.png", PNG_LIKE, content_type="image/png")
+    assert store.get("images/ab/cd.png") == PNG_LIKE
+    store.put("images/ab/cd.png", b"second version")
+    assert store.get("images/ab/cd.png") == b"second version"
+
+
+def test_empty_object(store: ObjectStore) -> None:
+    store.put("empty", b"")
+    assert store.exists("empty")
+    assert store.get("empty") == b""
+
+
+def test_exists_and_delete(store: ObjectStore) -> None:
+    assert not store.exists("a/b.bin")
+    store.put("a/b.bin", b"x")
+    assert store.exists("a/b.bin")
+    assert not store.exists("a")  # a "folder" is not an object
+    store.delete("a/b.bin")
+    assert not store.exists("a/b.bin")
+    store.delete("a/b.bin")  # deleting what is gone is not an error
+
+
+def test_get_missing_is_resource_not_found(store: ObjectStore) -> None:
+    with pytest.raises(ResourceNotFoundException, match=f"s3://{store.bucket}/missing/key"):
+        store.get("missing/key")
+
+
+def test_list_by_prefix(store: ObjectStore) -> None:
+    keys = ["a/1.png", "a/2/3.png", "ab.png", "b/1.png"]
+    for key in keys:
+        store.put(key, key.encode())
+    assert sorted(store.list()) == keys
+    assert sorted(store.list("a/")) == ["a/1.png", "a/2/3.png"]
+    assert sorted(store.list("a")) == ["a/1.png", "a/2/3.png", "ab.png"]
+    assert list(store.list("zzz/")) == []
+
+
+@pytest.mark.parametrize(
+    "key", ["", "../escape", "a/../../escape", "/etc/passwd", "a\\b", "a//b", "./a", "a/./b", "a/..", "nul\x00byte"]
+)
+def test_malformed_and_traversal_keys_are_refused(store: ObjectStore, key: str) -> None:
+    for operation in (lambda: store.put(key, b"x"), lambda: store.get(key), lambda: store.exists(key),
+                      lambda: store.delete(key)):
+        with pytest.raises(StorageKeyError):
+            operation()
+
+
+def test_s3_uris_of_the_configured_bucket_only(store: ObjectStore) -> None:
+    assert parse_s3_uri(f"s3://{store.bucket}/dir/img%201.png", store.bucket) == "dir/img 1.png"
+    with pytest.raises(StorageKeyError, match="names bucket 'other'"):
+        parse_s3_uri("s3://other/dir/img.png", store.bucket)
+    with pytest.raises(StorageKeyError):
+        parse_s3_uri(f"https://{store.bucket}/dir/img.png", store.bucket)
+    with pytest.raises(StorageKeyError):
+        parse_s3_uri(f"s3://{store.bucket}/dir/%2e%2e/%2e%2e/escape", store.bucket)
