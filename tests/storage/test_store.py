@@ -50,8 +50,12 @@ def test_list_by_prefix(store: ObjectStore) -> None:
     "key", ["", "../escape", "a/../../escape", "/etc/passwd", "a\\b", "a//b", "./a", "a/./b", "a/..", "nul\x00byte"]
 )
 def test_malformed_and_traversal_keys_are_refused(store: ObjectStore, key: str) -> None:
-    for operation in (lambda: store.put(key, b"x"), lambda: store.get(key), lambda: store.exists(key),
-                      lambda: store.delete(key)):
+    for operation in (
+        lambda: store.put(key, b"x"),
+        lambda: store.get(key),
+        lambda: store.exists(key),
+        lambda: store.delete(key),
+    ):
         with pytest.raises(StorageKeyError):
             operation()
 
