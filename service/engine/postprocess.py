@@ -1,0 +1,145 @@
+"""Turning a model's raw output for one image into what a caller shows: a verdict, a defect mask at the original
+image size, boxes around defects and the affected area. Covers the three task types of OpenVINO Training Extensions'
+anomaly tasks: classification (score, is_anomalous), detection (boxes) and segmentation (mask).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import ndimage
+
+_EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+
+
+def _as_numpy(values: Any) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    return np.asarray(values)
+
+
+def _as_2d_float(anomaly_map: Any) -> np.ndarray:
+    """One map as float32 (H, W); leading singleton axes ((1, H, W), (1, 1, H, W)) are dropped."""
+    array = _as_numpy(anomaly_map).astype(np.float32, copy=False)
+    while array.ndim > 2 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim != 2:
+        raise ValueError(f"expected one (H, W) anomaly map, got shape {array.shape}")
+    return array
+
+
+@dataclass(frozen=True)
+class Box:
+    """Axis-aligned box around one connected defect region, in pixels of the mask it came from.
+
+    area is the region's pixel count (not width * height); score is the highest map value inside the region when a
+    map was given.
+    """
+
+    x: int
+    y: int
+    width: int
+    height: int
+    area: int
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Everything the service reports for one image."""
+
+    score: float
+    is_anomalous: bool
+    mask: np.ndarray
+    boxes: list[Box]
+    area_percentage: float
+    anomaly_map: np.ndarray
+
+
+def anomaly_mask(anomaly_map: Any, threshold: float) -> np.ndarray:
+    """Bool (H, W) mask of pixels whose score >= threshold."""
+    return _as_2d_float(anomaly_map) >= threshold
+
+
+def bounding_boxes(mask: Any, min_area: int = 1, anomaly_map: Any | None = None) -> list[Box]:
+    """One box per 8-connected region of at least `min_area` pixels, largest score (or area) first."""
+    defect = np.asarray(mask, dtype=bool)
+    if defect.ndim != 2:
+        raise ValueError(f"expected one (H, W) mask, got shape {defect.shape}")
+    scores = _as_2d_float(anomaly_map) if anomaly_map is not None else None
+    if scores is not None and scores.shape != defect.shape:
+        raise ValueError(f"mask {defect.shape} and anomaly map {scores.shape} differ in shape")
+    labelled, count = ndimage.label(defect, structure=_EIGHT_CONNECTED)
+    if count == 0:
+        return []
+    areas = np.bincount(labelled.reshape(-1), minlength=count + 1)
+    peaks = ndimage.maximum(scores, labelled, index=np.arange(1, count + 1)) if scores is not None else None
+    boxes = []
+    for index, region in enumerate(ndimage.find_objects(labelled)):
+        if region is None or areas[index + 1] < min_area:
+            continue
+        rows, cols = region
+        boxes.append(
+            Box(
+                x=cols.start,
+                y=rows.start,
+                width=cols.stop - cols.start,
+                height=rows.stop - rows.start,
+                area=int(areas[index + 1]),
+                score=float(peaks[index]) if peaks is not None else None,
+            )
+        )
+    return sorted(boxes, key=lambda box: (box.score if box.score is not None else 0.0, box.area), reverse=True)
+
+
+def affected_area_percentage(mask: Any) -> float:
+    """Share of the image flagged as defect, 0..100."""
+    defect = np.asarray(mask, dtype=bool)
+    return float(100.0 * defect.mean()) if defect.size else 0.0
+
+
+def resize_map(anomaly_map: Any, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of one (H, W) map to size = (height, width), float32."""
+    height, width = size
+    if height <= 0 or width <= 0:
+        raise ValueError(f"size must be positive (height, width), got {size}")
+    array = _as_2d_float(anomaly_map)
+    if array.shape == (height, width):
+        return array.copy()
+    tensor = torch.from_numpy(np.ascontiguousarray(array))[None, None]
+    return F.interpolate(tensor, size=(height, width), mode="bilinear", align_corners=False)[0, 0].numpy()
+
+
+def postprocess(
+    pred_score: Any,
+    anomaly_map: Any,
+    *,
+    image_threshold: float,
+    pixel_threshold: float,
+    original_size: tuple[int, int],
+    min_box_area: int = 1,
+) -> Detection:
+    """Verdict, mask, boxes and area for one image; original_size is (height, width).
+
+    The map is resized back to the original image before thresholding. The mask, boxes and area of an image judged
+    normal are empty, so a "normal" verdict never comes with highlighted defects; the resized map is kept either way.
+    """
+    scores = _as_numpy(pred_score).reshape(-1)
+    if scores.size != 1:
+        raise ValueError(f"expected one image score, got {scores.size}")
+    score = float(scores[0])
+    is_anomalous = score >= image_threshold
+    full_map = resize_map(anomaly_map, original_size)
+    mask = anomaly_mask(full_map, pixel_threshold) if is_anomalous else np.zeros(full_map.shape, dtype=bool)
+    return Detection(
+        score=score,
+        is_anomalous=is_anomalous,
+        mask=mask,
+        boxes=bounding_boxes(mask, min_area=min_box_area, anomaly_map=full_map),
+        area_percentage=affected_area_percentage(mask),
+        anomaly_map=full_map,
+    )
