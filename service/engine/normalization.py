@@ -129,7 +129,9 @@ class ScoreNormalizer(nn.Module):
 
     @property
     def stats(self) -> NormalizationStats:
-        return NormalizationStats(**{field.name: float(getattr(self, field.name)) for field in fields(NormalizationStats)})
+        return NormalizationStats(
+            **{field.name: float(getattr(self, field.name)) for field in fields(NormalizationStats)}
+        )
 
     def forward(self, batch: InferenceBatch) -> InferenceBatch:
         return InferenceBatch(

@@ -56,7 +56,9 @@ def mvtec_records(root: Path, split: str = "train") -> list[ImageRecord]:
         mask_dir = Path(root) / "ground_truth" / folder.name if label else None
         for image in _images_in(folder):
             records.append(
-                ImageRecord(image=image, label=label, mask=_mask_for(image, mask_dir), name=f"{folder.name}/{image.name}")
+                ImageRecord(
+                    image=image, label=label, mask=_mask_for(image, mask_dir), name=f"{folder.name}/{image.name}"
+                )
             )
     return records
 

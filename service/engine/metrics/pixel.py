@@ -145,7 +145,9 @@ def pixel_f1_max(masks: Any, maps: Any, max_thresholds: int = 4_000) -> tuple[fl
     true_hits = np.zeros(thresholds.size + 1)
     false_hits = np.zeros(thresholds.size + 1)
     for mask, score_map in zip(mask_stack, score_maps):
-        true_hits += np.bincount(np.searchsorted(thresholds, score_map[mask], side="right"), minlength=thresholds.size + 1)
+        true_hits += np.bincount(
+            np.searchsorted(thresholds, score_map[mask], side="right"), minlength=thresholds.size + 1
+        )
         false_hits += np.bincount(
             np.searchsorted(thresholds, score_map[~mask], side="right"), minlength=thresholds.size + 1
         )
