@@ -45,8 +45,8 @@ class DatasetEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     dataset_id: int = Field(foreign_key="dataset.id", index=True)
-    image_sha256: str = Field(foreign_key="storedimage.sha256", max_length=64)
-    mask_sha256: str | None = Field(default=None, foreign_key="storedimage.sha256", max_length=64)
+    image_sha256: str = Field(foreign_key="storedimage.sha256", max_length=64, index=True)
+    mask_sha256: str | None = Field(default=None, foreign_key="storedimage.sha256", max_length=64, index=True)
     source_ref: str = Field(max_length=2048)
     label: str | None = Field(default=None, max_length=16, index=True)
     anomaly_class: str | None = Field(default=None, max_length=255)

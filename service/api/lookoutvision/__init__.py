@@ -2,8 +2,10 @@
 
 from fastapi import APIRouter, Depends
 
-from service.api.lookoutvision import projects
+from service.api.lookoutvision import datasets, projects, tags
 from service.auth.dependency import require_signature
 
 router = APIRouter(prefix="/2020-11-20", dependencies=[Depends(require_signature)])
 router.include_router(projects.router)
+router.include_router(datasets.router)
+router.include_router(tags.router)

@@ -1,0 +1,234 @@
+"""Datasets: create (empty or from a Ground Truth manifest), describe, delete, and update their entries."""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, or_, select
+
+from service.context import AppContext
+from service.db.engine import transaction
+from service.db.models import Dataset, DatasetEntry, IdempotencyRecord, StoredImage
+from service.domain import dataset_state
+from service.domain.dataset_state import get_dataset, refuse_if_busy
+from service.domain.entries import EntriesRejected, EntryInput, PendingEntry, apply_entries, prepare_inputs
+from service.domain.idempotency import idempotent, request_hash
+from service.domain.manifests import prepare_manifest, read_manifest_object
+from service.domain.names import validate_dataset_type
+from service.domain.projects import get_project
+from service.errors import ConflictException, ServiceError
+
+
+@dataclass(frozen=True)
+class ManifestSource:
+    """DatasetSource.GroundTruthManifest.S3Object of CreateDataset."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageStats:
+    total: int
+    labeled: int
+    normal: int
+    anomaly: int
+
+
+def create_dataset(
+    session: Session, *, context: AppContext, project_name: str, dataset_type: str, source: ManifestSource | None
+) -> Dataset:
+    """A new dataset, empty or holding every entry of the manifest; on any bad line nothing is created."""
+    validate_dataset_type(dataset_type)
+    project = get_project(session, name=project_name)
+    if session.exec(
+        select(Dataset).where(Dataset.project_id == project.id, Dataset.dataset_type == dataset_type)
+    ).first():
+        raise _already_exists(project_name, dataset_type)
+    pending: list[PendingEntry] = []
+    if source is not None:
+        data = read_manifest_object(context.store, bucket=source.bucket, key=source.key, version_id=source.version_id)
+        pending, problems, total = prepare_manifest(data, settings=context.settings, store=context.store)
+        if problems:
+            raise EntriesRejected(problems, total=total)
+    assert project.id is not None
+    dataset = Dataset(project_id=project.id, dataset_type=dataset_type, status=dataset_state.CREATE_COMPLETE)
+    session.add(dataset)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise _already_exists(project_name, dataset_type) from None
+    apply_entries(session, store=context.store, dataset=dataset, pending=pending)
+    return dataset
+
+
+def _already_exists(project_name: str, dataset_type: str) -> ConflictException:
+    return ConflictException(
+        f"Project {project_name} already has a {dataset_type} dataset.",
+        resource_id=f"{project_name}/{dataset_type}",
+        resource_type="DATASET",
+    )
+
+
+def image_stats(session: Session, *, dataset: Dataset) -> ImageStats:
+    query = (
+        select(DatasetEntry.label, func.count())
+        .where(DatasetEntry.dataset_id == dataset.id)
+        .group_by(col(DatasetEntry.label))
+    )
+    counts: dict[str | None, int] = {label: count for label, count in session.exec(query)}
+    normal, anomaly = counts.get("normal", 0), counts.get("anomaly", 0)
+    return ImageStats(total=sum(counts.values()), labeled=normal + anomaly, normal=normal, anomaly=anomaly)
+
+
+def delete_dataset(*, context: AppContext, project_name: str, dataset_type: str, client_token: str | None) -> None:
+    """Delete a dataset and its entries; images no other entry uses are removed from storage after the commit."""
+    orphans: list[str] = []
+
+    def produce() -> dict[str, Any]:
+        orphans.extend(_delete_rows(session, project_name=project_name, dataset_type=dataset_type))
+        return {}
+
+    with transaction(context.engine) as session:
+        idempotent(
+            session,
+            operation="DeleteDataset",
+            client_token=client_token,
+            parameters={"ProjectName": project_name, "DatasetType": dataset_type},
+            produce=produce,
+        )
+    _remove_unreferenced_objects(context, orphans)
+
+
+def _delete_rows(session: Session, *, project_name: str, dataset_type: str) -> list[str]:
+    """Delete the dataset's rows; the storage keys of images that no entry references any more."""
+    dataset = get_dataset(session, project_name=project_name, dataset_type=dataset_type)
+    refuse_if_busy(dataset, project_name=project_name, action="delete it")
+    used = session.exec(
+        select(DatasetEntry.image_sha256, DatasetEntry.mask_sha256).where(DatasetEntry.dataset_id == dataset.id)
+    ).all()
+    candidates = {sha for pair in used for sha in pair if sha is not None}
+    session.execute(delete(DatasetEntry).where(col(DatasetEntry.dataset_id) == dataset.id))
+    session.delete(dataset)
+    session.flush()
+    keys = []
+    for sha in sorted(candidates):
+        still_used = session.exec(
+            select(DatasetEntry.id)
+            .where(or_(DatasetEntry.image_sha256 == sha, DatasetEntry.mask_sha256 == sha))
+            .limit(1)
+        ).first()
+        stored = session.get(StoredImage, sha)
+        if still_used is None and stored is not None:
+            keys.append(stored.key)
+            session.delete(stored)
+    session.flush()
+    return keys
+
+
+def _remove_unreferenced_objects(context: AppContext, keys: list[str]) -> None:
+    """Delete objects whose rows are gone; a key stored again meanwhile (same bytes, new row) is kept."""
+    for key in keys:
+        with transaction(context.engine) as session:
+            if session.exec(select(StoredImage).where(StoredImage.key == key)).first() is None:
+                context.store.delete(key)
+
+
+def update_dataset_entries(
+    *, context: AppContext, project_name: str, dataset_type: str, changes: bytes, client_token: str | None
+) -> str:
+    """UpdateDatasetEntries: apply a manifest of changes; the dataset Status afterwards.
+
+    A bad batch changes no entry, leaves Status UPDATE_FAILED_ROLLBACK_COMPLETE with a StatusMessage naming each bad
+    line, and raises ValidationException."""
+    parameters = {
+        "ProjectName": project_name,
+        "DatasetType": dataset_type,
+        "Changes": hashlib.sha256(changes).hexdigest(),
+    }
+    with transaction(context.engine) as session:
+        replayed = _replayed_response(session, client_token=client_token, parameters=parameters)
+    if replayed is not None:
+        return str(replayed["Status"])
+
+    def work(session: Session, dataset: Dataset) -> None:
+        pending, problems, total = prepare_manifest(
+            changes, settings=context.settings, store=context.store, existing_sizes=_entry_sizes(session, dataset)
+        )
+        if problems:
+            raise EntriesRejected(problems, total=total)
+        apply_entries(session, store=context.store, dataset=dataset, pending=pending)
+        idempotent(
+            session,
+            operation="UpdateDatasetEntries",
+            client_token=client_token,
+            parameters=parameters,
+            produce=lambda: {"Status": dataset_state.UPDATE_COMPLETE},
+        )
+
+    return run_claimed_update(context=context, project_name=project_name, dataset_type=dataset_type, work=work).status
+
+
+def update_dataset(*, context: AppContext, project_name: str, dataset_type: str, entries: list[EntryInput]) -> Dataset:
+    """Add or update in-memory entries with the full status lifecycle of UpdateDatasetEntries (claim, complete or
+    UPDATE_FAILED_ROLLBACK_COMPLETE); for callers that do not need their own transaction around `add_entries`."""
+
+    def work(session: Session, dataset: Dataset) -> None:
+        pending, problems = prepare_inputs(entries, settings=context.settings)
+        if problems:
+            raise EntriesRejected(problems, total=len(entries))
+        apply_entries(session, store=context.store, dataset=dataset, pending=pending)
+
+    return run_claimed_update(context=context, project_name=project_name, dataset_type=dataset_type, work=work)
+
+
+def run_claimed_update(
+    *, context: AppContext, project_name: str, dataset_type: str, work: Callable[[Session, Dataset], None]
+) -> Dataset:
+    """Claim the dataset, run `work` in one transaction and mark it UPDATE_COMPLETE; if `work` raises, nothing it did
+    stays, the dataset says UPDATE_FAILED_ROLLBACK_COMPLETE with the reason, and the error propagates."""
+    dataset_id = dataset_state.claim_for_update(context.engine, project_name=project_name, dataset_type=dataset_type)
+    try:
+        with transaction(context.engine) as session:
+            dataset = session.get(Dataset, dataset_id)
+            assert dataset is not None
+            work(session, dataset)
+            dataset_state.set_status(session, dataset=dataset, status=dataset_state.UPDATE_COMPLETE)
+            return dataset
+    except ServiceError as exc:
+        dataset_state.record_failed_update(context.engine, dataset_id=dataset_id, message=exc.message)
+        raise
+    except Exception:
+        dataset_state.record_failed_update(
+            context.engine, dataset_id=dataset_id, message="The update failed on an internal error; no entry changed."
+        )
+        raise
+
+
+def _entry_sizes(session: Session, dataset: Dataset) -> dict[str, tuple[int, int]]:
+    query = (
+        select(DatasetEntry.source_ref, StoredImage.width, StoredImage.height)
+        .join(StoredImage, col(StoredImage.sha256) == col(DatasetEntry.image_sha256))
+        .where(DatasetEntry.dataset_id == dataset.id)
+    )
+    return {ref: (width, height) for ref, width, height in session.exec(query)}
+
+
+def _replayed_response(session: Session, *, client_token: str | None, parameters: dict[str, Any]) -> dict | None:
+    """The stored answer to an UpdateDatasetEntries already made with this token (Conflict if its request differed)."""
+    if client_token is None:
+        return None
+    record = session.get(IdempotencyRecord, ("UpdateDatasetEntries", client_token))
+    if record is None:
+        return None
+    if record.request_hash != request_hash(parameters):
+        raise ConflictException(
+            f"ClientToken {client_token!r} was already used for a different UpdateDatasetEntries request.",
+            resource_id=client_token,
+            resource_type="CLIENT_TOKEN",
+        )
+    return record.response
