@@ -145,3 +145,26 @@ class ThresholdChange(SQLModel, table=True):
     old_threshold: float
     new_threshold: float
     policy: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Detection(SQLModel, table=True):
+    """One DetectAnomalies call: the verdict, how it was reached, and where the image is kept (until retention ends).
+
+    Rows go with their model version (ON DELETE CASCADE); images are purged by date, so none outlive the retention.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="model.id", ondelete="CASCADE", index=True)
+    model_version: int
+    detected_at: datetime = Field(default_factory=utcnow, index=True)
+    is_anomalous: bool = Field(index=True)
+    score: float
+    threshold: float
+    confidence: float
+    anomaly_fraction: float
+    latency_ms: float
+    image_key: str | None = Field(default=None, max_length=1024)
+    image_format: str = Field(max_length=8)
+    width: int
+    height: int
+    caller: str = Field(default="", max_length=128)
