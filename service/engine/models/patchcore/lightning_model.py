@@ -1,0 +1,51 @@
+"""PatchCore training: one pass over the good images collecting patch features, then a coreset as the memory bank."""
+
+from typing import Any, ClassVar
+
+import torch
+
+from service.engine.models.base import AnomalyModule
+from service.engine.models.patchcore.coreset import greedy_coreset_indices
+from service.engine.models.patchcore.hyperparameters import PatchcoreHyperparameters
+from service.engine.models.patchcore.torch_model import PatchcoreModel
+
+
+class Patchcore(AnomalyModule):
+    """No optimiser: `training_step` only embeds; the memory bank is built when the (single) epoch ends."""
+
+    trainer_arguments: ClassVar[dict[str, Any]] = {"max_epochs": 1, "num_sanity_val_steps": 0}
+
+    def __init__(self, hyperparameters: PatchcoreHyperparameters) -> None:
+        model = PatchcoreModel(
+            backbone=hyperparameters.backbone,
+            layers=hyperparameters.layers,
+            pre_projection_dim=hyperparameters.pre_projection_dim,
+            num_neighbors=hyperparameters.num_neighbors,
+            weights=hyperparameters.weights,
+            seed=hyperparameters.seed,
+        )
+        super().__init__(model, hyperparameters)
+        self.hyperparameters: PatchcoreHyperparameters = hyperparameters
+        self._embeddings: list[torch.Tensor] = []
+
+    def on_train_epoch_start(self) -> None:
+        self._embeddings = []
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        del batch_idx
+        with torch.no_grad():
+            embedding = self.model.embed(batch["image"])
+        self._embeddings.append(embedding.reshape(-1, embedding.shape[-1]).cpu())
+
+    def on_train_epoch_end(self) -> None:
+        if not self._embeddings:
+            return
+        embeddings = torch.cat(self._embeddings)
+        self._embeddings = []
+        self.model.set_memory_bank(self.select_memory_bank(embeddings))
+
+    def select_memory_bank(self, embeddings: torch.Tensor) -> torch.Tensor:
+        count = max(1, round(self.hyperparameters.coreset_ratio * embeddings.shape[0]))
+        if count >= embeddings.shape[0]:
+            return embeddings
+        return embeddings[greedy_coreset_indices(embeddings, count, seed=self.hyperparameters.seed)]
