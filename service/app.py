@@ -9,9 +9,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.api.ext import router as ext_router
 from service.api.lookoutvision import router as lookoutvision_router
 from service.context import AppContext
 from service.errors import InternalServerException, ServiceError, UnknownOperationException, ValidationException
+from service.jobs.factory import build_job_runner
 from service.settings import Settings, get_settings
 
 log = logging.getLogger("openlv")
@@ -57,14 +59,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.jobs.start()
         yield
+        app.state.jobs.close()
         app.state.context.close()
 
     app = FastAPI(title="openlv", version="0.1.0", lifespan=lifespan)
     app.state.context = AppContext.open(settings)
+    app.state.jobs = build_job_runner(settings, app.state.context.engine, app.state.context.store)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(lookoutvision_router)
+    app.include_router(ext_router)
     return app

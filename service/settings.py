@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     min_image_side: int = 64
     max_image_side: int = 4096
 
+    max_concurrent_training: int = Field(default=1, ge=1, description="Training jobs run at once; more wait queued.")
+    training_max_attempts: int = Field(default=2, ge=1, description="Runs of a job interrupted by a lost worker.")
+    training_heartbeat_timeout_s: float = Field(default=60.0, gt=0, description="A silent worker is presumed lost.")
+    training_cancel_grace_s: float = Field(default=15.0, ge=0, description="Wait before killing a cancelled worker.")
+    training_poll_interval_s: float = Field(default=1.0, gt=0, description="How often the dispatcher looks for work.")
+
     @property
     def resolved_home(self) -> Path:
         return self.home.expanduser().resolve()

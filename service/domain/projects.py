@@ -2,7 +2,7 @@
 
 from sqlmodel import Session, col, select
 
-from service.db.models import Dataset, Project
+from service.db.models import Dataset, Model, Project
 from service.domain.names import validate_project_name
 from service.errors import ConflictException, ResourceNotFoundException
 
@@ -43,6 +43,12 @@ def delete_project(session: Session, *, name: str) -> Project:
         kinds = ", ".join(dataset.dataset_type for dataset in datasets)
         raise ConflictException(
             f"Project {name} still has datasets ({kinds}); delete them first.", resource_id=name, resource_type="PROJECT"
+        )
+    if session.exec(select(Model.id).where(Model.project_id == project.id).limit(1)).first() is not None:
+        raise ConflictException(
+            f"Project {name} still has models; delete them with DeleteModel first.",
+            resource_id=name,
+            resource_type="PROJECT",
         )
     session.delete(project)
     session.flush()

@@ -1,0 +1,195 @@
+"""CreateModel, DescribeModel, ListModels, DeleteModel (hosting operations live in `hosting.py`)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from service.api.deps import ClientToken, Context, epoch
+from service.api.pagination import decode_token, encode_token, page_size
+from service.arns import model_arn
+from service.db.engine import transaction
+from service.db.models import Model, Project
+from service.domain import projects, tags, training_runs
+from service.domain.algorithms import choose_training
+from service.domain.evaluation import MANIFEST, RESULT
+from service.domain.idempotency import idempotent
+from service.jobs.runner import JobRunner
+from service.settings import Settings
+
+router = APIRouter()
+
+
+def get_jobs(request: Request) -> JobRunner:
+    return request.app.state.jobs
+
+
+Jobs = Annotated[JobRunner, Depends(get_jobs)]
+
+
+class S3Location(BaseModel):
+    Bucket: str = Field(min_length=3, max_length=63)
+    Prefix: str = Field(default="", max_length=500)
+
+
+class OutputConfig(BaseModel):
+    S3Location: S3Location
+
+
+class TagInput(BaseModel):
+    Key: str
+    Value: str
+
+
+class CreateModelRequest(BaseModel):
+    OutputConfig: OutputConfig
+    Description: str = Field(default="", max_length=500)
+    KmsKeyId: str | None = Field(default=None, max_length=2048)
+    Tags: list[TagInput] = Field(default_factory=list)
+    Algorithm: str | None = Field(default=None, max_length=64)
+    Hyperparameters: dict[str, str] | None = None
+    BackboneWeights: str | None = Field(default=None, min_length=1, max_length=1024)
+    ImageSize: int | None = Field(default=None, ge=64, le=1024)
+
+
+def _arn(settings: Settings, project: Project, model: Model) -> str:
+    return model_arn(settings, project.name, str(model.version))
+
+
+def model_metadata(settings: Settings, project: Project, model: Model) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "CreationTimestamp": epoch(model.created_at),
+        "ModelVersion": str(model.version),
+        "ModelArn": _arn(settings, project, model),
+        "Description": model.description,
+        "Status": model.status,
+        "StatusMessage": model.status_message,
+        "Algorithm": model.algorithm,
+    }
+    if model.performance:
+        metadata["Performance"] = model.performance
+    return metadata
+
+
+def model_description(settings: Settings, project: Project, model: Model) -> dict[str, Any]:
+    description = {
+        **model_metadata(settings, project, model),
+        "OutputConfig": {"S3Location": {"Bucket": model.output_bucket, "Prefix": model.output_prefix}},
+        "Hyperparameters": model.hyperparameters,
+    }
+    if model.kms_key_id:
+        description["KmsKeyId"] = model.kms_key_id
+    if model.evaluation_end_at is not None:
+        description["EvaluationEndTimestamp"] = epoch(model.evaluation_end_at)
+        bucket = settings.storage_bucket
+        description["EvaluationManifest"] = {"Bucket": bucket, "Key": model.artifacts_prefix + MANIFEST}
+        description["EvaluationResult"] = {"Bucket": bucket, "Key": model.artifacts_prefix + RESULT}
+    if model.min_inference_units is not None:
+        description["MinInferenceUnits"] = model.min_inference_units
+    if model.max_inference_units is not None:
+        description["MaxInferenceUnits"] = model.max_inference_units
+    return description
+
+
+@router.post("/projects/{project_name}/models", status_code=202)
+def create_model(
+    project_name: str, body: CreateModelRequest, context: Context, jobs: Jobs, client_token: ClientToken = None
+) -> dict[str, Any]:
+    def produce() -> dict[str, Any]:
+        choice = choose_training(
+            algorithm=body.Algorithm,
+            hyperparameters=body.Hyperparameters,
+            backbone_weights=body.BackboneWeights,
+            image_size=body.ImageSize,
+        )
+        model, job = training_runs.create_model(
+            session,
+            project_name=project_name,
+            choice=choice,
+            output=training_runs.OutputLocation(body.OutputConfig.S3Location.Bucket, body.OutputConfig.S3Location.Prefix),
+            service_bucket=context.settings.storage_bucket,
+            description=body.Description,
+            kms_key_id=body.KmsKeyId,
+        )
+        project = session.get(Project, model.project_id)
+        assert project is not None
+        arn = _arn(context.settings, project, model)
+        if body.Tags:
+            tags.tag_resource(session, settings=context.settings, arn=arn, tags=[(t.Key, t.Value) for t in body.Tags])
+        created_jobs.append(job.id)  # type: ignore[arg-type]
+        return {"ModelMetadata": model_metadata(context.settings, project, model)}
+
+    created_jobs: list[int] = []
+    with transaction(context.engine) as session:
+        response = idempotent(
+            session,
+            operation="CreateModel",
+            client_token=client_token,
+            parameters={"ProjectName": project_name, **body.model_dump()},
+            produce=produce,
+        )
+    for job_id in created_jobs:
+        jobs.submit(job_id)
+    return response
+
+
+@router.get("/projects/{project_name}/models/{model_version}")
+def describe_model(project_name: str, model_version: str, context: Context) -> dict[str, Any]:
+    with transaction(context.engine) as session:
+        model = training_runs.get_model(session, project_name=project_name, version=model_version)
+        project = session.get(Project, model.project_id)
+        assert project is not None
+        return {"ModelDescription": model_description(context.settings, project, model)}
+
+
+@router.get("/projects/{project_name}/models")
+def list_models(
+    project_name: str,
+    context: Context,
+    next_token: str | None = Query(default=None, alias="nextToken"),
+    max_results: int | None = Query(default=None, alias="maxResults"),
+) -> dict[str, Any]:
+    limit = page_size(max_results)
+    cursor = decode_token(next_token, expected_keys={"below"})
+    with transaction(context.engine) as session:
+        rows = training_runs.list_models(
+            session, project_name=project_name, after_version=int(cursor["below"]) if cursor else 0, limit=limit
+        )
+        project = projects.get_project(session, name=project_name)
+    response: dict[str, Any] = {"Models": [model_metadata(context.settings, project, row) for row in rows[:limit]]}
+    if len(rows) > limit:
+        response["NextToken"] = encode_token({"below": rows[limit - 1].version})
+    return response
+
+
+@router.delete("/projects/{project_name}/models/{model_version}", status_code=202)
+def delete_model(
+    project_name: str, model_version: str, context: Context, jobs: Jobs, client_token: ClientToken = None
+) -> dict[str, Any]:
+    removed: list[Model] = []
+    cancelled: list[int] = []
+
+    def produce() -> dict[str, Any]:
+        model, running_job = training_runs.delete_model(session, project_name=project_name, version=model_version)
+        arn = model_arn(context.settings, project_name, str(model.version))
+        tags.delete_resource_tags(session, arn=arn)
+        if running_job is None:
+            training_runs.remove_model_rows(session, model=model)
+            removed.append(model)
+        else:
+            cancelled.append(running_job.id)  # type: ignore[arg-type]
+        return {"ModelArn": arn}
+
+    with transaction(context.engine) as session:
+        response = idempotent(
+            session,
+            operation="DeleteModel",
+            client_token=client_token,
+            parameters={"ProjectName": project_name, "ModelVersion": model_version},
+            produce=produce,
+        )
+    for model in removed:
+        training_runs.purge_model_objects(context.store, model=model)
+    for job_id in cancelled:
+        jobs.cancel(job_id)
+    return response

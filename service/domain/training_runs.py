@@ -1,0 +1,151 @@
+"""Model versions: create (validate data, pick the algorithm, queue training), describe, list, delete.
+
+Training itself runs elsewhere (`service.domain.training_execution`, driven by a `service.jobs.JobRunner`); this module
+only writes rows. Callers commit, then tell the runner (`submit` after create, `cancel` after delete).
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, func, select
+
+from service.db.models import Model, ThresholdChange, TrainingJob, TrainingLogLine
+from service.domain.algorithms import TrainingChoice
+from service.domain.projects import get_project
+from service.domain.training_data import check_training_data
+from service.errors import ConflictException, ResourceNotFoundException, ValidationException
+from service.jobs.queue import JobState, enqueue_job
+from service.storage import ObjectStore, validate_key
+
+TRAINING, TRAINED, TRAINING_FAILED = "TRAINING", "TRAINED", "TRAINING_FAILED"
+HOSTED, STARTING_HOSTING, STOPPING_HOSTING, DELETING = "HOSTED", "STARTING_HOSTING", "STOPPING_HOSTING", "DELETING"
+_BUSY_HOSTING = {HOSTED, STARTING_HOSTING, STOPPING_HOSTING}
+
+
+@dataclass(frozen=True)
+class OutputLocation:
+    bucket: str
+    prefix: str
+
+
+def parse_version(version: str) -> int:
+    if not version.isdigit() or int(version) < 1:
+        raise ValidationException(f"Model version {version!r} is not valid: use a positive whole number such as 1.")
+    return int(version)
+
+
+def get_model(session: Session, *, project_name: str, version: str) -> Model:
+    """The model `version` of project `project_name`; `LATEST` names the highest version."""
+    project = get_project(session, name=project_name)
+    query = select(Model).where(Model.project_id == project.id)
+    if version == "LATEST":
+        model = session.exec(query.order_by(col(Model.version).desc()).limit(1)).first()
+    else:
+        model = session.exec(query.where(Model.version == parse_version(version))).first()
+    if model is None:
+        raise ResourceNotFoundException(
+            f"Model {version} of project {project_name} does not exist.",
+            resource_id=f"{project_name}/{version}",
+            resource_type="MODEL",
+        )
+    return model
+
+
+def get_job(session: Session, *, model: Model) -> TrainingJob | None:
+    return session.exec(select(TrainingJob).where(TrainingJob.model_id == model.id)).first()
+
+
+def artifacts_prefix(output: OutputLocation, *, service_bucket: str, project: str, version: int) -> str:
+    """Where a model's artefacts and evaluation go: under the OutputConfig prefix when it names the service's bucket
+    (the only bucket this service writes to), else under `models/`. A random part keeps a re-created project's model
+    from meeting a deleted one's objects."""
+    root = output.prefix.strip("/") if output.bucket == service_bucket and output.prefix.strip("/") else "models"
+    return validate_key(f"{root}/{project}/{version}-{uuid.uuid4().hex[:8]}/")
+
+
+def create_model(
+    session: Session,
+    *,
+    project_name: str,
+    choice: TrainingChoice,
+    output: OutputLocation,
+    service_bucket: str,
+    description: str = "",
+    kms_key_id: str | None = None,
+) -> tuple[Model, TrainingJob]:
+    """Check the project's datasets, create the next model version in TRAINING and queue its training job."""
+    project = get_project(session, name=project_name)
+    check_training_data(session, project=project)
+    latest = session.exec(select(func.max(Model.version)).where(Model.project_id == project.id)).one()
+    version = (latest or 0) + 1
+    model = Model(
+        project_id=project.id,  # type: ignore[arg-type]
+        version=version,
+        status=TRAINING,
+        status_message="Training is queued.",
+        description=description,
+        algorithm=choice.algorithm,
+        hyperparameters=choice.hyperparameters,
+        backbone_weights=choice.backbone_weights,
+        image_size=choice.image_size,
+        output_bucket=output.bucket,
+        output_prefix=output.prefix,
+        kms_key_id=kms_key_id,
+        artifacts_prefix=artifacts_prefix(output, service_bucket=service_bucket, project=project.name, version=version),
+    )
+    session.add(model)
+    session.flush()
+    job = enqueue_job(session, model_id=model.id)  # type: ignore[arg-type]
+    return model, job
+
+
+def list_models(session: Session, *, project_name: str, after_version: int, limit: int) -> list[Model]:
+    """Versions in descending order, starting below `after_version` (0: from the newest); limit + 1 rows at most."""
+    project = get_project(session, name=project_name)
+    query = select(Model).where(Model.project_id == project.id)
+    if after_version:
+        query = query.where(Model.version < after_version)
+    return list(session.exec(query.order_by(col(Model.version).desc()).limit(limit + 1)))
+
+
+def delete_model(session: Session, *, project_name: str, version: str) -> tuple[Model, TrainingJob | None]:
+    """Start deleting a model. A hosted one must be stopped first (as in AWS). A queued or finished one goes at once
+    (the caller then purges its objects); a running training job is asked to stop and the model stays DELETING until
+    the job runner reports the job ended. Returns the model and the job whose cancellation the runner must request."""
+    model = get_model(session, project_name=project_name, version=version)
+    if model.status in _BUSY_HOSTING:
+        raise ConflictException(
+            f"Model {model.version} of project {project_name} is {model.status}; stop it with StopModel first.",
+            resource_id=f"{project_name}/{model.version}",
+            resource_type="MODEL",
+        )
+    job = get_job(session, model=model)
+    model.status, model.status_message = DELETING, "The model is being deleted."
+    session.add(model)
+    if job is not None and job.state == JobState.RUNNING:
+        job.cancel_requested = True
+        session.add(job)
+        session.flush()
+        return model, job
+    session.flush()
+    return model, None
+
+
+def remove_model_rows(session: Session, *, model: Model) -> None:
+    """Delete a model and everything that hangs off it in the database."""
+    job = get_job(session, model=model)
+    if job is not None:
+        for line in session.exec(select(TrainingLogLine).where(TrainingLogLine.job_id == job.id)):
+            session.delete(line)
+        session.flush()
+        session.delete(job)
+    for change in session.exec(select(ThresholdChange).where(ThresholdChange.model_id == model.id)):
+        session.delete(change)
+    session.flush()
+    session.delete(model)
+    session.flush()
+
+
+def purge_model_objects(store: ObjectStore, *, model: Model) -> None:
+    for key in list(store.list(model.artifacts_prefix)):
+        store.delete(key)

@@ -1,0 +1,162 @@
+"""The embedded `JobRunner`: a dispatcher thread in the service that runs each training job in a worker process.
+
+At most `max_concurrent_training` jobs run at once (counted in the database, so the limit holds across restarts);
+the rest wait QUEUED. A worker is `python -m service.jobs.worker JOB_ID`, so a crash, a leak or an OOM kill in
+training never takes the API down, and the API stays responsive while models train. Its output goes to
+`LV_HOME/logs/training-job-<id>.log`.
+"""
+
+import logging
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+
+from service.db.engine import transaction
+from service.db.models import TrainingJob
+from service.jobs.queue import claim, next_queued, orphaned_jobs, process_id, running_count
+from service.settings import Settings
+
+log = logging.getLogger("openlv.jobs")
+
+# settle(job_id, reason, count_attempt): record the end of a job whose worker stopped without recording it.
+Settle = Callable[[int, str, bool], None]
+
+
+def worker_environment(settings: Settings, base: dict[str, str]) -> dict[str, str]:
+    """The environment of a worker: `base` plus every set value of the service's settings as `LV_*`."""
+    env = {key: value for key, value in base.items() if not key.startswith("LV_")}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"LV_{name.upper()}"] = str(value)
+    return env
+
+
+class EmbeddedWorkerPool:
+    def __init__(self, settings: Settings, engine: Engine, *, settle: Settle, environment: dict[str, str]) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.settle = settle
+        self.environment = worker_environment(settings, environment)
+        self.limit = settings.max_concurrent_training
+        self.heartbeat_timeout = timedelta(seconds=settings.training_heartbeat_timeout_s)
+        self.cancel_grace_s = settings.training_cancel_grace_s
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._kill_at: dict[int, float] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.recover()
+        self._thread = threading.Thread(target=self._loop, name="training-dispatcher", daemon=True)
+        self._thread.start()
+
+    def submit(self, job_id: int) -> None:
+        self._wake.set()
+
+    def cancel(self, job_id: int) -> None:
+        with self._lock:
+            if job_id in self._children:
+                self._kill_at.setdefault(job_id, time.monotonic() + self.cancel_grace_s)
+        self._wake.set()
+
+    def recover(self) -> None:
+        with self._lock:
+            own = set(self._children)
+        with transaction(self.engine) as session:
+            orphans = [job.id for job in orphaned_jobs(session, heartbeat_timeout=self.heartbeat_timeout, exclude=own)]
+        for job_id in orphans:
+            log.warning("training job %s lost its worker; settling it", job_id)
+            self.settle(job_id, "the training worker stopped unexpectedly (killed, out of memory or crashed)", True)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        with self._lock:
+            children = dict(self._children)
+            self._children.clear()
+        for child in children.values():
+            child.terminate()
+        for job_id, child in children.items():
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            self.settle(job_id, "the service shut down during training", False)
+
+    def running_jobs(self) -> dict[int, int]:
+        """Job id -> worker process id of the jobs this pool runs now."""
+        with self._lock:
+            return {job_id: child.pid for job_id, child in self._children.items()}
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._reap()
+                self._enforce_cancellations()
+                self.recover()
+                self._dispatch()
+            except Exception:
+                log.exception("training dispatcher iteration failed; retrying")
+            self._wake.wait(self.settings.training_poll_interval_s)
+            self._wake.clear()
+
+    def _reap(self) -> None:
+        with self._lock:
+            ended = {job_id: child for job_id, child in self._children.items() if child.poll() is not None}
+            for job_id in ended:
+                del self._children[job_id]
+                self._kill_at.pop(job_id, None)
+        for job_id, child in ended.items():
+            if child.returncode != 0:
+                log.warning("training worker of job %s exited with code %s", job_id, child.returncode)
+            self.settle(job_id, f"the training worker process ended with exit code {child.returncode}", True)
+
+    def _enforce_cancellations(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            overdue = [self._children[job_id] for job_id, at in self._kill_at.items() if at <= now]
+        for child in overdue:
+            child.kill()
+
+    def _dispatch(self) -> None:
+        while not self._stop.is_set():
+            with transaction(self.engine) as session:
+                if running_count(session) >= self.limit:
+                    return
+                job = next_queued(session)
+                if job is None:
+                    return
+                job_id = job.id
+                if not claim(session, job_id=job_id):  # type: ignore[arg-type]
+                    continue
+            self._spawn(job_id)  # type: ignore[arg-type]
+
+    def _spawn(self, job_id: int) -> None:
+        logs = self.settings.resolved_home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(logs / f"training-job-{job_id}.log", "ab") as output:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "service.jobs.worker", str(job_id)],
+                env=self.environment,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        with self._lock:
+            self._children[job_id] = child
+        with transaction(self.engine) as session:
+            job = session.get(TrainingJob, job_id)
+            if job is not None:
+                job.worker_id = process_id(child.pid)
+                session.add(job)
+        log.info("training job %s runs in worker process %s", job_id, child.pid)
