@@ -1,0 +1,162 @@
+"""`fit`: train any registered model on image records, then validate, normalise and evaluate it."""
+
+import shutil
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+
+from service.engine.data import AnomalyDataModule, ImageRecord
+from service.engine.errors import EngineError
+from service.engine.models.base import AnomalyModule, Hyperparameters
+from service.engine.normalization import NormalizationStats, ScoreNormalizer, compute_stats
+from service.engine.registry import get_spec, parse_hyperparameters
+from service.engine.training.evaluation import evaluate
+from service.engine.training.progress import CancelFlag, ProgressCallback, ProgressSink, Reporter
+from service.engine.training.trained_model import TrainedModel
+from service.engine.types import InferenceBatch
+
+DEFAULT_BATCH_SIZE = 16
+# Lightning's own default (1000 epochs) is never what a model wants; models that train longer say so.
+TRAINER_DEFAULTS: dict[str, Any] = {"max_epochs": 1, "num_sanity_val_steps": 0}
+
+
+def resolve_hyperparameters(
+    model_name: str, values: dict[str, Any] | None, weights: str | None, seed: int
+) -> Hyperparameters:
+    """The model's typed hyperparameters. `weights` and `seed` fill the fields of those names when the model has
+    them and the caller did not set them explicitly in `values`."""
+    spec = get_spec(model_name)
+    resolved = dict(values or {})
+    fields = spec.hyperparameters.model_fields
+    if "seed" in fields:
+        resolved.setdefault("seed", seed)
+    if weights is not None:
+        if "weights" in fields:
+            resolved.setdefault("weights", weights)
+        elif spec.needs_pretrained:
+            raise EngineError(f"model {model_name!r} does not accept backbone weights")
+    return parse_hyperparameters(model_name, resolved)
+
+
+def _validation_outputs(module: AnomalyModule) -> InferenceBatch:
+    outputs = module.validation_outputs
+    return InferenceBatch(
+        pred_score=torch.cat([output["pred_score"] for output in outputs]).float(),
+        anomaly_map=torch.cat([output["anomaly_map"] for output in outputs]).float(),
+    )
+
+
+def _masks(module: AnomalyModule) -> np.ndarray:
+    return torch.cat([output["mask"] for output in module.validation_outputs]).numpy()
+
+
+def _check_records(train_records: Sequence[ImageRecord], val_records: Sequence[ImageRecord]) -> None:
+    if not train_records:
+        raise EngineError("no training images")
+    if any(record.label != 0 for record in train_records):
+        raise EngineError("training images must all be normal (label 0)")
+    if not any(record.label == 0 for record in val_records):
+        raise EngineError("validation needs at least one normal image to set thresholds")
+
+
+def _trainer(accelerator: str, root: Path, callback: ProgressCallback, module: AnomalyModule) -> L.Trainer:
+    arguments = {**TRAINER_DEFAULTS, **module.trainer_arguments}
+    return L.Trainer(
+        accelerator=accelerator,
+        devices=1,
+        precision="32-true",
+        deterministic="warn",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=root,
+        callbacks=[callback],
+        **arguments,
+    )
+
+
+def fit(
+    model_name: str,
+    train_records: Sequence[ImageRecord],
+    val_records: Sequence[ImageRecord],
+    *,
+    hyperparameters: dict[str, Any] | None = None,
+    weights: str | None = None,
+    seed: int = 0,
+    accelerator: str = "auto",
+    progress: ProgressSink | None = None,
+    cancel: CancelFlag | None = None,
+    work_dir: Path | None = None,
+) -> TrainedModel:
+    """Train `model_name` on normal `train_records`, then validate on `val_records` (normal, optionally anomalous with
+    masks) to set thresholds and compute the evaluation.
+
+    Seeded (same seed, same data, same machine -> same model). `progress` receives `Progress` events; `cancel` (an
+    Event or a callable) is checked before each batch and raises TrainingCancelledError. Nothing is written outside a
+    temporary folder under `work_dir` (default: the system's), which is removed when the run ends in any way.
+    Raises EngineError for unusable data or hyperparameters, WeightsUnavailableError when backbone weights are missing.
+    """
+    _check_records(train_records, val_records)
+    reporter = Reporter(progress, cancel)
+    reporter.report("loading", 0, 2, "building the model")
+    L.seed_everything(seed, workers=True, verbose=False)
+    settings = resolve_hyperparameters(model_name, hyperparameters, weights, seed)
+    module = get_spec(model_name).build(settings)
+    data = AnomalyDataModule(
+        train_records,
+        val_records,
+        image_size=settings.image_size,
+        batch_size=int(getattr(settings, "batch_size", DEFAULT_BATCH_SIZE)),
+        seed=seed,
+    )
+    reporter.report("loading", 1, 2, "model ready")
+    if work_dir is not None:
+        Path(work_dir).mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="fit-", dir=work_dir))
+    try:
+        trainer = _trainer(accelerator, root, ProgressCallback(reporter, settings), module)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*(val_dataloader|num_workers|does not have many workers).*")
+            trainer.fit(module, train_dataloaders=data.train_dataloader())
+            trainer.validate(module, dataloaders=data.val_dataloader(), verbose=False)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    reporter.report("evaluating", 0, 1, "computing thresholds and metrics")
+    trained = _evaluate(model_name, module, settings, val_records, weights, seed)
+    reporter.report("evaluating", 1, 1, "evaluation done")
+    return trained
+
+
+def _evaluate(
+    model_name: str,
+    module: AnomalyModule,
+    settings: Hyperparameters,
+    val_records: Sequence[ImageRecord],
+    weights: str | None,
+    seed: int,
+) -> TrainedModel:
+    raw = _validation_outputs(module)
+    masks = _masks(module)
+    stats: NormalizationStats = compute_stats(raw.pred_score, [r.label for r in val_records], raw.anomaly_map, masks)
+    with torch.no_grad():
+        normalised = ScoreNormalizer(stats)(raw)
+    evaluation = evaluate(
+        val_records, raw.pred_score.numpy(), normalised.pred_score.numpy(), raw.anomaly_map.numpy(), masks
+    )
+    model = module.model.cpu().eval()
+    return TrainedModel(
+        model_name=model_name,
+        model=model,
+        hyperparameters=settings,
+        stats=stats,
+        evaluation=evaluation,
+        weights=getattr(settings, "weights", None),
+        seed=seed,
+    )

@@ -1,0 +1,33 @@
+"""What a training run produces, before and after it is saved as artefacts."""
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from service.engine.models.base import Hyperparameters
+from service.engine.normalization import NormalizationStats, ScoreNormalizer
+from service.engine.training.evaluation import Evaluation
+
+
+@dataclass
+class TrainedModel:
+    """A trained torch model (eval mode, on the CPU) with everything needed to export, serve and describe it.
+
+    `stats` are the raw score statistics and thresholds from the validation images; `weights` says where the backbone
+    weights came from ("imagenet", "random" or a checkpoint path; None for models without a pretrained backbone).
+    """
+
+    model_name: str
+    model: nn.Module
+    hyperparameters: Hyperparameters
+    stats: NormalizationStats
+    evaluation: Evaluation
+    weights: str | None = None
+    seed: int = 0
+
+    @property
+    def image_size(self) -> int:
+        return self.hyperparameters.image_size
+
+    def normalizer(self) -> ScoreNormalizer:
+        return ScoreNormalizer(self.stats)
