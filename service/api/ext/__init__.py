@@ -1,0 +1,12 @@
+"""openlv extensions under the same API prefix and signature rules as the AWS operations (see docs/api-extensions.md)."""
+
+from fastapi import APIRouter, Depends
+
+from service.api.ext import imports, thresholds, training, uploads
+from service.auth.dependency import require_signature
+
+router = APIRouter(prefix="/2020-11-20", dependencies=[Depends(require_signature)])
+router.include_router(uploads.router)
+router.include_router(imports.router)
+router.include_router(thresholds.router)
+router.include_router(training.router)
