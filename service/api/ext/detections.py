@@ -1,0 +1,85 @@
+"""ListDetections (openlv extension): the detections log of a project, newest first, with filters and pages."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from service.api.deps import Context, epoch
+from service.api.pagination import decode_token, encode_token, page_size
+from service.db.engine import transaction
+from service.db.models import Detection
+from service.domain.detections import DetectionFilter, list_detections
+from service.domain.training_runs import parse_version
+from service.errors import ValidationException
+
+router = APIRouter()
+
+
+def detection_json(detection: Detection, bucket: str) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "DetectionId": str(detection.id),
+        "ModelVersion": str(detection.model_version),
+        "DetectedAt": epoch(detection.detected_at),
+        "IsAnomalous": detection.is_anomalous,
+        "Confidence": detection.confidence,
+        "Score": detection.score,
+        "Threshold": detection.threshold,
+        "AnomalyArea": detection.anomaly_fraction,
+        "LatencyMillis": detection.latency_ms,
+        "ImageFormat": detection.image_format,
+        "ImageWidth": detection.width,
+        "ImageHeight": detection.height,
+        "Caller": detection.caller,
+    }
+    if detection.image_key is not None:
+        item["Image"] = {"Bucket": bucket, "Key": detection.image_key}
+    return item
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    """Times without a zone are UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+@router.get("/projects/{project_name}/detections")
+async def list_project_detections(
+    project_name: str,
+    request: Request,
+    context: Context,
+    model_version: Annotated[str | None, Query(alias="modelVersion")] = None,
+    start_time: Annotated[datetime | None, Query(alias="startTime")] = None,
+    end_time: Annotated[datetime | None, Query(alias="endTime")] = None,
+    anomalous_only: Annotated[bool, Query(alias="anomalousOnly")] = False,
+    next_token: Annotated[str | None, Query(alias="nextToken")] = None,
+    max_results: Annotated[int | None, Query(alias="maxResults")] = None,
+) -> dict[str, Any]:
+    limit = page_size(max_results)
+    cursor = decode_token(next_token, expected_keys={"before"})
+    if start_time is not None and end_time is not None and start_time >= end_time:
+        raise ValidationException("StartTime must be before EndTime.")
+    filters = DetectionFilter(
+        model_version=parse_version(model_version) if model_version else None,
+        start_time=_as_utc(start_time),
+        end_time=_as_utc(end_time),
+        anomalous_only=anomalous_only,
+    )
+    await run_in_threadpool(request.app.state.hosting.runtime.recorder.flush)
+
+    def query() -> list[Detection]:
+        with transaction(context.engine) as session:
+            return list_detections(
+                session,
+                project_name=project_name,
+                filters=filters,
+                before_id=int(cursor["before"]) if cursor else None,
+                limit=limit,
+            )
+
+    rows = await run_in_threadpool(query)
+    bucket = context.store.bucket
+    response: dict[str, Any] = {"Detections": [detection_json(row, bucket) for row in rows[:limit]]}
+    if len(rows) > limit:
+        response["NextToken"] = encode_token({"before": rows[limit - 1].id})
+    return response

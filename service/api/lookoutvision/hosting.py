@@ -1,0 +1,136 @@
+"""StartModel, StopModel, DetectAnomalies; the hosting runtime lives as long as the app (router lifespan)."""
+
+import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from service.api.deps import ClientToken, Context
+from service.db.engine import transaction
+from service.domain import hosting
+from service.domain.idempotency import idempotent
+from service.hosting.backend import Prediction
+from service.hosting.settings import HostingSettings
+from service.hosting.verdict import ANOMALY_COLOR, ANOMALY_LABEL, BACKGROUND_COLOR, BACKGROUND_LABEL
+
+
+@asynccontextmanager
+async def hosting_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    service = hosting.open_hosting(app.state.context, HostingSettings())
+    app.state.hosting = service
+    await run_in_threadpool(hosting.resume_hosting, service)
+    try:
+        yield
+    finally:
+        await run_in_threadpool(service.runtime.close)
+
+
+router = APIRouter(lifespan=hosting_lifespan)
+
+
+def get_hosting(request: Request) -> hosting.Hosting:
+    return request.app.state.hosting
+
+
+HostingService = Annotated[hosting.Hosting, Depends(get_hosting)]
+
+
+class StartModelRequest(BaseModel):
+    MinInferenceUnits: int
+    MaxInferenceUnits: int | None = None
+
+
+@router.post("/projects/{project_name}/models/{model_version}/start", status_code=202)
+def start_model(
+    project_name: str,
+    model_version: str,
+    body: StartModelRequest,
+    context: Context,
+    service: HostingService,
+    client_token: ClientToken = None,
+) -> dict[str, Any]:
+    with transaction(context.engine) as session:
+        return idempotent(
+            session,
+            operation="StartModel",
+            client_token=client_token,
+            parameters={"ProjectName": project_name, "ModelVersion": model_version, **body.model_dump()},
+            produce=lambda: {
+                "Status": hosting.start_model(
+                    session,
+                    service,
+                    project_name=project_name,
+                    version=model_version,
+                    min_units=body.MinInferenceUnits,
+                    max_units=body.MaxInferenceUnits,
+                )
+            },
+        )
+
+
+@router.post("/projects/{project_name}/models/{model_version}/stop", status_code=202)
+def stop_model(
+    project_name: str, model_version: str, context: Context, service: HostingService, client_token: ClientToken = None
+) -> dict[str, Any]:
+    with transaction(context.engine) as session:
+        return idempotent(
+            session,
+            operation="StopModel",
+            client_token=client_token,
+            parameters={"ProjectName": project_name, "ModelVersion": model_version},
+            produce=lambda: {
+                "Status": hosting.stop_model(session, service, project_name=project_name, version=model_version)
+            },
+        )
+
+
+async def image_body(request: Request) -> bytes:
+    return await request.body()
+
+
+@router.post("/projects/{project_name}/models/{model_version}/detect")
+def detect_anomalies(
+    project_name: str,
+    model_version: str,
+    request: Request,
+    body: Annotated[bytes, Depends(image_body)],
+    service: HostingService,
+    content_type: Annotated[str, Header()] = "",
+) -> dict[str, Any]:
+    detected = hosting.detect_anomalies(
+        service,
+        project_name=project_name,
+        version=model_version,
+        body=body,
+        content_type=content_type,
+        caller=getattr(request.state, "access_key_id", "anonymous"),
+    )
+    return {"DetectAnomalyResult": detect_anomaly_result(detected.prediction)}
+
+
+def detect_anomaly_result(prediction: Prediction) -> dict[str, Any]:
+    """Lookout for Vision's DetectAnomalyResult: `background` first; the anomaly label only when the mask shows it."""
+    anomalies = [
+        {
+            "Name": BACKGROUND_LABEL,
+            "PixelAnomaly": {"TotalPercentageArea": 1.0 - prediction.anomaly_fraction, "Color": BACKGROUND_COLOR},
+        }
+    ]
+    if prediction.anomaly_fraction > 0:
+        anomalies.append(
+            {
+                "Name": ANOMALY_LABEL,
+                "PixelAnomaly": {"TotalPercentageArea": prediction.anomaly_fraction, "Color": ANOMALY_COLOR},
+            }
+        )
+    return {
+        "Source": {"Type": "direct"},
+        "IsAnomalous": prediction.is_anomalous,
+        "Confidence": prediction.confidence,
+        "Anomalies": anomalies,
+        "AnomalyMask": base64.b64encode(prediction.mask_png).decode(),
+    }

@@ -1,0 +1,288 @@
+"""Hosting model versions: StartModel, StopModel, DetectAnomalies, and re-hosting after a restart.
+
+Status flow (as in Lookout for Vision): TRAINED or HOSTING_FAILED -> STARTING_HOSTING -> HOSTED or HOSTING_FAILED;
+StopModel: HOSTED, STARTING_HOSTING or HOSTING_FAILED -> STOPPING_HOSTING -> TRAINED. Units start and stop on the
+runtime's control thread after the request's transaction commits; the result is written with a conditional UPDATE,
+so a StopModel that arrives while a model starts always wins.
+
+A model that was HOSTED (or starting) when the service stopped is hosted again on the next start, as a hosted
+Lookout for Vision model stays hosted until StopModel: its status reads STARTING_HOSTING until its units serve again.
+
+The embedded backend keeps units in the API process, so run one API process per database.
+"""
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import event, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from service.context import AppContext
+from service.db.engine import transaction
+from service.db.models import Model, utcnow
+from service.domain.detections import DetectionRecord, purge_expired_images, save_detections
+from service.domain.training_runs import HOSTED, STARTING_HOSTING, STOPPING_HOSTING, TRAINED, get_model
+from service.errors import ConflictException, ThrottlingException, ValidationException
+from service.hosting.autoscaling import ScalingPolicy
+from service.hosting.backend import InferenceRequest, NotDeployed, Overloaded, Prediction
+from service.hosting.decode import decode_image
+from service.hosting.embedded import EmbeddedBackend
+from service.hosting.model_cache import ArtifactCache
+from service.hosting.predictor import load_predictor
+from service.hosting.recorder import BackgroundRecorder
+from service.hosting.runtime import HostingRuntime
+from service.hosting.settings import HostingSettings
+
+HOSTING_FAILED = "HOSTING_FAILED"
+_STARTABLE = {TRAINED, HOSTING_FAILED}
+_STOPPABLE = {HOSTED, STARTING_HOSTING, HOSTING_FAILED}
+
+
+@dataclass
+class Hosting:
+    """The service's hosting side: its context (database, storage, settings) and the runtime that runs units."""
+
+    context: AppContext
+    runtime: HostingRuntime
+
+    @property
+    def engine(self) -> Engine:
+        return self.context.engine
+
+
+def open_hosting(context: AppContext, settings: HostingSettings) -> Hosting:
+    """Build the embedded runtime: thread units, the artefact cache under LV_HOME and the detections log writer."""
+    backend = EmbeddedBackend(
+        lambda directory, threads: load_predictor(directory, runtime=settings.hosting_runtime, threads=threads),
+        cpu_cores=settings.hosting_cpu_cores,
+        queue_per_unit=settings.hosting_queue_per_unit,
+        max_batch=settings.hosting_max_batch,
+        scale_interval_s=settings.hosting_scale_interval_s,
+        policy=ScalingPolicy(
+            up_utilisation=settings.hosting_scale_up_utilisation,
+            down_utilisation=settings.hosting_scale_down_utilisation,
+            down_after_s=settings.hosting_scale_down_after_s,
+        ),
+    )
+    cache_root = Path(settings.hosting_cache_dir) if settings.hosting_cache_dir else None
+    cache = ArtifactCache(context.store, cache_root or context.settings.resolved_home / "hosting-cache")
+    retention = settings.detection_retention_days
+    recorder: BackgroundRecorder[DetectionRecord] = BackgroundRecorder(
+        lambda records: save_detections(context.engine, context.store, records, retention_days=retention)
+    )
+    runtime = HostingRuntime(
+        backend,
+        cache,
+        recorder,
+        settings,
+        sweep_retention=lambda: _sweep(context, retention),
+    )
+    return Hosting(context=context, runtime=runtime)
+
+
+def _sweep(context: AppContext, retention_days: int) -> None:
+    purge_expired_images(context.engine, context.store, retention_days=retention_days)
+
+
+def deployment_key(model: Model) -> str:
+    return f"model-{model.id}"
+
+
+def current_units(hosting: Hosting, model: Model) -> int | None:
+    """Inference units serving the model right now, or None when it has no deployment here."""
+    status = hosting.runtime.backend.status(deployment_key(model))
+    return None if status is None else status.current_units
+
+
+def _after_commit(session: Session, action: Callable[[], None]) -> None:
+    event.listen(session, "after_commit", lambda _session: action(), once=True)
+
+
+def _set_status(engine: Engine, model_id: int, *, expected: set[str], status: str, message: str) -> bool:
+    """Move the model to `status` only if it is still in one of the `expected` states; True when it moved."""
+    with transaction(engine) as session:
+        result = session.execute(
+            update(Model)
+            .where(col(Model.id) == model_id, col(Model.status).in_(expected))
+            .values(status=status, status_message=message)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+def _deploy(hosting: Hosting, model: Model) -> None:
+    assert model.id is not None and model.min_inference_units is not None
+    model_id, key = model.id, deployment_key(model)
+    units = model.min_inference_units
+    maximum = model.max_inference_units or units
+
+    def on_result(error: str | None) -> None:
+        if error is None:
+            if not _set_status(
+                hosting.engine, model_id, expected={STARTING_HOSTING}, status=HOSTED, message="The model is hosted."
+            ):
+                _abandon_if_gone(hosting, model_id, key)
+            return
+        _set_status(
+            hosting.engine,
+            model_id,
+            expected={STARTING_HOSTING},
+            status=HOSTING_FAILED,
+            message=f"Hosting failed: {error}",
+        )
+
+    hosting.runtime.deploy(
+        key=key, artifacts_prefix=model.artifacts_prefix, min_units=units, max_units=maximum, on_result=on_result
+    )
+
+
+def _abandon_if_gone(hosting: Hosting, model_id: int, key: str) -> None:
+    """A deployment finished starting for a model that was deleted meanwhile: stop its units."""
+    with transaction(hosting.engine) as session:
+        if session.get(Model, model_id) is None:
+            hosting.runtime.backend.stop(key)
+
+
+def start_model(
+    session: Session, hosting: Hosting, *, project_name: str, version: str, min_units: int, max_units: int | None
+) -> str:
+    """Record STARTING_HOSTING and start the units once the caller's transaction commits; returns the status."""
+    if min_units < 1:
+        raise ValidationException(f"MinInferenceUnits must be at least 1; got {min_units}.")
+    if max_units is not None and max_units < min_units:
+        raise ValidationException(
+            f"MaxInferenceUnits ({max_units}) must not be less than MinInferenceUnits ({min_units})."
+        )
+    model = get_model(session, project_name=project_name, version=version)
+    if model.status not in _STARTABLE:
+        raise ConflictException(
+            f"Model {model.version} of project {project_name} is {model.status}; only a TRAINED model (or one whose "
+            "hosting failed) can be started.",
+            resource_id=f"{project_name}/{model.version}",
+            resource_type="MODEL",
+        )
+    model.status = STARTING_HOSTING
+    model.status_message = f"Starting {min_units} inference unit(s)."
+    model.min_inference_units = min_units
+    model.max_inference_units = max_units or min_units
+    session.add(model)
+    session.flush()
+    snapshot = model.model_copy()
+    _after_commit(session, lambda: _deploy(hosting, snapshot))
+    return STARTING_HOSTING
+
+
+def stop_model(session: Session, hosting: Hosting, *, project_name: str, version: str) -> str:
+    """Record STOPPING_HOSTING and stop the units once the caller's transaction commits; then TRAINED."""
+    model = get_model(session, project_name=project_name, version=version)
+    if model.status not in _STOPPABLE:
+        raise ConflictException(
+            f"Model {model.version} of project {project_name} is {model.status}, not hosted; nothing to stop.",
+            resource_id=f"{project_name}/{model.version}",
+            resource_type="MODEL",
+        )
+    model.status = STOPPING_HOSTING
+    model.status_message = "Stopping the inference units."
+    session.add(model)
+    session.flush()
+    assert model.id is not None
+    model_id, key, engine = model.id, deployment_key(model), hosting.engine
+
+    def on_done() -> None:
+        _set_status(engine, model_id, expected={STOPPING_HOSTING}, status=TRAINED, message="The model is trained.")
+
+    _after_commit(session, lambda: hosting.runtime.undeploy(key=key, on_done=on_done))
+    return STOPPING_HOSTING
+
+
+def resume_hosting(hosting: Hosting) -> list[str]:
+    """On service start: host again the models that were hosted or starting, finish stops; returns the keys started."""
+    with transaction(hosting.engine) as session:
+        session.execute(
+            update(Model)
+            .where(col(Model.status) == STOPPING_HOSTING)
+            .values(status=TRAINED, status_message="The model is trained.")
+        )
+        models = list(session.exec(select(Model).where(col(Model.status).in_({HOSTED, STARTING_HOSTING}))))
+        for model in models:
+            model.status = STARTING_HOSTING
+            model.status_message = "Hosting again after a service restart."
+            session.add(model)
+    for model in models:
+        _deploy(hosting, model)
+    return [deployment_key(model) for model in models]
+
+
+@dataclass(frozen=True)
+class Detected:
+    model_version: int
+    prediction: Prediction
+
+
+def detect_anomalies(
+    hosting: Hosting, *, project_name: str, version: str, body: bytes, content_type: str, caller: str
+) -> Detected:
+    """Judge one image with a hosted model at its current threshold (read per request) and log the detection."""
+    started = time.perf_counter()
+    with transaction(hosting.engine) as session:
+        model = get_model(session, project_name=project_name, version=version)
+        if model.status != HOSTED:
+            raise _not_hosted(project_name, model)
+    assert model.id is not None
+    image = decode_image(body, content_type=content_type, settings=hosting.context.settings)
+    prediction = _infer(hosting, model, project_name, InferenceRequest(image.pixels, model.image_threshold))
+    hosting.runtime.recorder.record(
+        DetectionRecord(
+            model_id=model.id,
+            model_version=model.version,
+            detected_at=utcnow(),
+            is_anomalous=prediction.is_anomalous,
+            score=prediction.score,
+            threshold=model.image_threshold,
+            confidence=prediction.confidence,
+            anomaly_fraction=prediction.anomaly_fraction,
+            latency_ms=1000.0 * (time.perf_counter() - started),
+            image=body,
+            image_format=image.format,
+            width=image.width,
+            height=image.height,
+            caller=caller,
+        )
+    )
+    return Detected(model_version=model.version, prediction=prediction)
+
+
+def _infer(hosting: Hosting, model: Model, project_name: str, request: InferenceRequest) -> Prediction:
+    timeout = hosting.runtime.settings.hosting_request_timeout_s
+    try:
+        future = hosting.runtime.backend.submit(deployment_key(model), request)
+    except Overloaded as exc:
+        raise ThrottlingException(
+            f"Model {model.version} of project {project_name} is at capacity: {exc}. Retry later.",
+            retry_after_seconds=math.ceil(exc.retry_after_s),
+        ) from None
+    except NotDeployed:
+        raise _not_hosted(project_name, model) from None
+    try:
+        return future.result(timeout=timeout)
+    except TimeoutError:
+        future.cancel()
+        raise ThrottlingException(
+            f"Model {model.version} of project {project_name} did not answer within {timeout:g} s; retry later.",
+            retry_after_seconds=max(1, math.ceil(timeout / 10)),
+        ) from None
+    except NotDeployed:
+        raise _not_hosted(project_name, model) from None
+
+
+def _not_hosted(project_name: str, model: Model) -> ConflictException:
+    state = "hosted here yet" if model.status == HOSTED else model.status
+    return ConflictException(
+        f"Model {model.version} of project {project_name} is not hosted ({state}); start it with StartModel and "
+        "wait for HOSTED.",
+        resource_id=f"{project_name}/{model.version}",
+        resource_type="MODEL",
+    )
