@@ -84,10 +84,10 @@ def check_labels(label: str | None, anomaly_class: str | None, has_mask: bool) -
     """Why this label combination is invalid, or None."""
     if label is not None and label not in LABELS:
         return f"label {label!r} must be 'normal', 'anomaly' or absent"
-    if anomaly_class is not None and label != "anomaly":
-        return "an anomaly class needs the label 'anomaly'"
     if has_mask and label != "anomaly":
         return "a mask needs the label 'anomaly'"
+    if anomaly_class is not None and label != "anomaly":
+        return "an anomaly class needs the label 'anomaly'"
     return None
 
 

@@ -30,9 +30,12 @@ _LABELS_BY_VALUE = {0: "normal", 1: "anomaly"}
 
 
 class LineRejected(Exception):
-    def __init__(self, reason: str) -> None:
+    """One bad manifest line; `source_ref` when the line got far enough to name its image."""
+
+    def __init__(self, reason: str, *, source_ref: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.source_ref = source_ref
 
 
 @dataclass(frozen=True)
@@ -74,12 +77,12 @@ def prepare_manifest(
     problems: list[Problem] = []
     lines = list(numbered_lines(data))
     if not lines:
-        return [], [("manifest", "it holds no JSON lines")], 0
+        raise ValidationException("The manifest holds no JSON lines.")
     for number, text in lines:
         try:
             parsed = parse_line(number, text)
         except LineRejected as exc:
-            problems.append((f"line {number}", exc.reason))
+            problems.append((f"line {number} ({exc.source_ref})" if exc.source_ref else f"line {number}", exc.reason))
             continue
         try:
             pending.append(_resolve(parsed, settings=settings, store=store, existing_sizes=existing_sizes))
@@ -109,11 +112,14 @@ def parse_line(number: int, text: str) -> ManifestLine:
     source_ref = line.get("source-ref")
     if not isinstance(source_ref, str) or not 1 <= len(source_ref) <= MAX_SOURCE_REF:
         raise LineRejected(f"'source-ref' must be a string of 1..{MAX_SOURCE_REF} characters")
-    label, human_annotated = _label(line)
-    mask_ref, anomaly_class = _mask(line)
+    try:
+        label, human_annotated = _label(line)
+        mask_ref, anomaly_class = _mask(line)
+    except LineRejected as exc:
+        raise LineRejected(exc.reason, source_ref=source_ref) from None
     reason = check_labels(label, anomaly_class, mask_ref is not None)
     if reason:
-        raise LineRejected(reason)
+        raise LineRejected(reason, source_ref=source_ref)
     return ManifestLine(number, source_ref, label, human_annotated, mask_ref, anomaly_class, line)
 
 

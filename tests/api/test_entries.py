@@ -1,0 +1,133 @@
+"""UpdateDatasetEntries through boto3: add, relabel, deduplicate, roll back bad batches, idempotency, claims."""
+
+import json
+
+import numpy as np
+import pytest
+from botocore.exceptions import ClientError
+
+from service.domain import dataset_state
+from tests.helpers.data import mask_png_bytes, png_bytes
+from tests.helpers.manifests import StorageWriter, changes, manifest_line
+
+
+def error_code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
+    return excinfo.value.response["Error"]["Code"]
+
+
+def entries(lv, project: str) -> dict[str, dict]:
+    pages = lv.get_paginator("list_dataset_entries").paginate(ProjectName=project, DatasetType="train")
+    return {line["source-ref"]: line for page in pages for line in map(json.loads, page["DatasetEntries"])}
+
+
+def describe(lv, project: str) -> dict:
+    return lv.describe_dataset(ProjectName=project, DatasetType="train")["DatasetDescription"]
+
+
+@pytest.fixture
+def train(lv, server, project_name) -> StorageWriter:
+    """A project whose train dataset holds two normal images, good-0.png and good-1.png."""
+    storage = StorageWriter(server.context.store, f"uploads/{project_name}")
+    lines = [manifest_line(storage.put(f"good-{i}.png", png_bytes(seed=300 + i)), "normal") for i in range(2)]
+    lv.create_project(ProjectName=project_name)
+    lv.create_dataset(ProjectName=project_name, DatasetType="train", DatasetSource=storage.put_manifest("m", lines))
+    return storage
+
+
+def test_update_adds_and_relabels(lv, train, project_name):
+    relabelled, added = train.put("good-0.png", png_bytes(seed=300)), train.put("new.png", png_bytes(seed=310))
+    mask = np.zeros((96, 96), dtype=bool)
+    mask[40:60, 40:60] = True
+    batch = [
+        manifest_line(relabelled, "anomaly", mask_ref=train.put("good-0-mask.png", mask_png_bytes(mask))),
+        manifest_line(added, "normal"),
+    ]
+    response = lv.update_dataset_entries(ProjectName=project_name, DatasetType="train", Changes=changes(batch))
+    assert response["Status"] == "UPDATE_COMPLETE"
+
+    description = describe(lv, project_name)
+    assert description["Status"] == "UPDATE_COMPLETE"
+    assert description["ImageStats"] == {"Total": 3, "Labeled": 3, "Normal": 2, "Anomaly": 1}
+    listed = entries(lv, project_name)
+    assert listed[relabelled]["anomaly-label"] == 1
+    assert listed[relabelled]["anomaly-mask-ref"] == batch[0]["anomaly-mask-ref"]
+    assert listed[added]["anomaly-label"] == 0
+
+
+def test_same_image_under_a_new_source_ref_updates_the_existing_entry(lv, train, project_name):
+    copy = train.put("copy-of-good-1.png", png_bytes(seed=301))
+    lv.update_dataset_entries(
+        ProjectName=project_name, DatasetType="train", Changes=changes([manifest_line(copy, "anomaly")])
+    )
+    listed = entries(lv, project_name)
+    assert describe(lv, project_name)["ImageStats"] == {"Total": 2, "Labeled": 2, "Normal": 1, "Anomaly": 1}
+    assert listed[copy]["anomaly-label"] == 1
+    assert not any(ref.endswith("/good-1.png") for ref in listed)
+
+
+def test_bad_batch_changes_nothing_and_says_why(lv, train, project_name):
+    before = entries(lv, project_name)
+    batch = changes([manifest_line(train.put("fine.png", png_bytes(seed=320)), "normal")])
+    batch += b"{not json\n"
+    batch += changes([manifest_line(f"s3://{train.store.bucket}/uploads/{project_name}/missing.png", "normal")])
+    batch += changes([{**manifest_line(train.put("x.png", png_bytes(seed=321)), "normal"), "anomaly-label": 1}])
+
+    with pytest.raises(ClientError) as excinfo:
+        lv.update_dataset_entries(ProjectName=project_name, DatasetType="train", Changes=batch)
+    assert error_code(excinfo) == "ValidationException"
+    message = excinfo.value.response["Error"]["Message"]
+    assert "3 of 4 entries" in message
+    assert "line 2: invalid JSON" in message and "line 3" in message and "does not exist" in message
+    assert "line 4" in message and "class-name" in message
+
+    description = describe(lv, project_name)
+    assert description["Status"] == "UPDATE_FAILED_ROLLBACK_COMPLETE"
+    assert "line 2" in description["StatusMessage"] and "line 4" in description["StatusMessage"]
+    assert entries(lv, project_name) == before
+    assert description["ImageStats"]["Total"] == 2
+
+    lv.update_dataset_entries(ProjectName=project_name, DatasetType="train", Changes=batch.split(b"\n")[0] + b"\n")
+    assert describe(lv, project_name)["Status"] == "UPDATE_COMPLETE"
+    assert describe(lv, project_name)["StatusMessage"] == ""
+
+
+def test_client_token_replays_without_applying_twice(lv, train, project_name):
+    token = f"update-{project_name}"
+    batch = changes([manifest_line(train.put("t.png", png_bytes(seed=330)), "normal")])
+    for _ in range(2):
+        assert (
+            lv.update_dataset_entries(ProjectName=project_name, DatasetType="train", Changes=batch, ClientToken=token)[
+                "Status"
+            ]
+            == "UPDATE_COMPLETE"
+        )
+    assert describe(lv, project_name)["ImageStats"]["Total"] == 3
+    other = changes([manifest_line(train.put("u.png", png_bytes(seed=331)), "normal")])
+    with pytest.raises(ClientError) as excinfo:
+        lv.update_dataset_entries(ProjectName=project_name, DatasetType="train", Changes=other, ClientToken=token)
+    assert error_code(excinfo) == "ConflictException"
+    assert describe(lv, project_name)["ImageStats"]["Total"] == 3
+
+
+def test_a_dataset_being_updated_refuses_delete_and_other_updates(lv, server, train, project_name):
+    engine = server.context.engine
+    dataset_id = dataset_state.claim_for_update(engine, project_name=project_name, dataset_type="train")
+    assert describe(lv, project_name)["Status"] == "UPDATE_IN_PROGRESS"
+    with pytest.raises(ClientError) as excinfo:
+        lv.delete_dataset(ProjectName=project_name, DatasetType="train")
+    assert error_code(excinfo) == "ConflictException"
+    batch = changes([manifest_line(train.put("v.png", png_bytes(seed=340)), "normal")])
+    with pytest.raises(ClientError) as excinfo:
+        lv.update_dataset_entries(ProjectName=project_name, DatasetType="train", Changes=batch)
+    assert error_code(excinfo) == "ConflictException"
+    assert describe(lv, project_name)["ImageStats"]["Total"] == 2
+
+    dataset_state.record_failed_update(engine, dataset_id=dataset_id, message="released by the test")
+    lv.delete_dataset(ProjectName=project_name, DatasetType="train")
+
+
+def test_changes_must_be_json_lines(lv, train, project_name):
+    with pytest.raises(ClientError) as excinfo:
+        lv.update_dataset_entries(ProjectName=project_name, DatasetType="train", Changes=b"\n\n")
+    assert error_code(excinfo) == "ValidationException"
+    assert describe(lv, project_name)["ImageStats"]["Total"] == 2
