@@ -27,7 +27,7 @@ from typing import Literal
 from service.context import AppContext
 from service.domain.entries import PendingEntry, PendingImage, Problem, check_mask_fits
 from service.domain.images import ImageRejected, inspect_image
-from service.domain.uploads import IngestOutcome, ingest
+from service.domain.uploads import IngestOutcome, ingest, require_project
 from service.errors import ResourceNotFoundException, ValidationException
 from service.storage import ObjectStore, parse_s3_uri
 
@@ -222,6 +222,7 @@ def import_entries(
     splits: Sequence[str] | None,
 ) -> ImportOutcome:
     """Import a tree into one dataset (created if missing), all or nothing."""
+    require_project(context=context, project_name=project_name, dataset_type=dataset_type)
     if layout not in LAYOUTS:
         raise ValidationException(f"Layout {layout!r} is not supported; use one of: {', '.join(LAYOUTS)}.")
     if layout == "folders" and splits:

@@ -31,6 +31,8 @@ from service.domain.entries import (
     check_mask_fits,
 )
 from service.domain.images import ImageRejected, image_key, inspect_image
+from service.domain.names import validate_dataset_type
+from service.domain.projects import get_project
 from service.errors import ConflictException, ResourceNotFoundException, ValidationException
 from service.settings import Settings
 
@@ -193,6 +195,13 @@ def _checked_file(item: UploadItem, name: str, *, settings: Settings) -> Pending
     return PendingImage(info, upload.read)
 
 
+def require_project(*, context: AppContext, project_name: str, dataset_type: str) -> None:
+    """Refuse a missing project or a bad dataset type before any image is read."""
+    validate_dataset_type(dataset_type)
+    with transaction(context.engine) as session:
+        get_project(session, name=project_name)
+
+
 def ensure_dataset(*, context: AppContext, project_name: str, dataset_type: str) -> bool:
     """Create the (empty) dataset unless it exists; True when this call created it. The project must exist."""
     try:
@@ -256,6 +265,7 @@ def upload_images(
     *, context: AppContext, project_name: str, dataset_type: str, parts: Sequence[tuple[str, PartValue]]
 ) -> UploadOutcome:
     """Add the uploaded images to the dataset, all or nothing."""
+    require_project(context=context, project_name=project_name, dataset_type=dataset_type)
     items, problems = group_parts(parts)
     if len(items) > MAX_IMAGES_PER_UPLOAD:
         raise ValidationException(
