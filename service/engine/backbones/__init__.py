@@ -49,14 +49,18 @@ def build_backbone(
     """
     if name not in ARCHITECTURES:
         raise EngineError(f"unknown backbone {name!r}; known backbones: {', '.join(BACKBONES)}")
+    path = None
+    if weights == "imagenet":
+        path = imagenet_weights_path(name, cache_dir)
+    elif weights != "random":
+        path = Path(weights)
+        if not path.is_file():
+            raise WeightsUnavailableError(f"backbone weights file {path} does not exist")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = ARCHITECTURES[name]()
-    if weights == "random":
+    if path is None:
         return model.eval()
-    path = imagenet_weights_path(name, cache_dir) if weights == "imagenet" else Path(weights)
-    if not path.is_file():
-        raise WeightsUnavailableError(f"backbone weights file {path} does not exist")
     state_dict = torch.load(path, map_location="cpu", weights_only=True)
     try:
         model.load_state_dict(state_dict, strict=True)

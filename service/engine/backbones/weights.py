@@ -170,9 +170,14 @@ def _fetch_into(url: str, partial: Path) -> None:
             raise
         return  # the partial file already holds every byte; verification decides whether it is right
     with response:
-        mode = "ab" if offset and response.status == 206 else "wb"
-        with partial.open(mode) as stream:
+        resumed = offset > 0 and response.status == 206
+        length = response.headers.get("Content-Length")
+        expected = (offset if resumed else 0) + int(length) if length is not None else None
+        with partial.open("ab" if resumed else "wb") as stream:
             shutil.copyfileobj(response, stream, _CHUNK_BYTES)
+    received = partial.stat().st_size
+    if expected is not None and received < expected:
+        raise ConnectionError(f"download of {url} stopped after {received} of {expected} bytes")
 
 
 @contextmanager
