@@ -21,6 +21,7 @@ serve: install
 	$(BIN)/lv server
 
 test: install
+	$(BIN)/mypy --strict sdk
 	$(BIN)/python -m pytest -q tests
 
 lint: install

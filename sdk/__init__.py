@@ -1,5 +1,75 @@
-"""openlv's Python SDK. `boto3_client()` gives a boto3 `lookoutvision` client built from openlv's service model."""
+"""openlv's Python SDK.
 
+    import sdk
+    project = sdk.Project.create("pcb")
+    project.datasets.upload("imgs/good", label="normal")
+    model = project.train(algorithm="patchcore").wait()
+    model.start(min_units=1)
+    result = model.detect("part.png")
+
+Resources use the module-level default client (endpoint from `LV_ENDPOINT_URL`, credentials from the AWS sources or
+`lv-home/credentials`) unless given `client=`. `boto3_client()` gives a boto3 `lookoutvision` client built from
+openlv's service model.
+"""
+
+from sdk._default import default_client, set_default_client
+from sdk.aio import AsyncModel
 from sdk.boto import boto3_client, data_path
+from sdk.client import AsyncClient, Client
+from sdk.detection import Box, DetectionResult
+from sdk.errors import (
+    AccessDeniedError,
+    APIConnectionError,
+    APIError,
+    ConflictError,
+    InternalServerError,
+    LookoutVisionError,
+    NoHostedModelError,
+    NotFoundError,
+    QuotaExceededError,
+    ResourceFailedError,
+    ThrottlingError,
+    ValidationError,
+    WaiterTimeoutError,
+)
+from sdk.resources.datasets import Dataset, DatasetCollection, DatasetEntry
+from sdk.resources.evaluation import ModelCurves, ModelEvaluation, OperatingPoint, TrainingJob
+from sdk.resources.models import Model
+from sdk.resources.projects import Project
+from sdk.resources.uploads import ImportResult, UploadResult
 
-__all__ = ["boto3_client", "data_path"]
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "AccessDeniedError",
+    "AsyncClient",
+    "AsyncModel",
+    "Box",
+    "Client",
+    "ConflictError",
+    "Dataset",
+    "DatasetCollection",
+    "DatasetEntry",
+    "DetectionResult",
+    "ImportResult",
+    "InternalServerError",
+    "LookoutVisionError",
+    "Model",
+    "ModelCurves",
+    "ModelEvaluation",
+    "NoHostedModelError",
+    "NotFoundError",
+    "OperatingPoint",
+    "Project",
+    "QuotaExceededError",
+    "ResourceFailedError",
+    "ThrottlingError",
+    "TrainingJob",
+    "UploadResult",
+    "ValidationError",
+    "WaiterTimeoutError",
+    "boto3_client",
+    "data_path",
+    "default_client",
+    "set_default_client",
+]

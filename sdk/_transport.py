@@ -3,6 +3,7 @@
 import json
 import random
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -69,8 +70,13 @@ def prepare(
     headers: dict[str, str] | None = None,
     unsigned_payload: bool = False,
 ) -> PreparedRequest:
-    query = {key: _query_value(value) for key, value in (params or {}).items() if value is not None}
-    url = config.endpoint_url + path + (("?" + urlencode(sorted(query.items()), quote_via=quote)) if query else "")
+    query = sorted(
+        (key, _query_value(item))
+        for key, value in (params or {}).items()
+        if value is not None
+        for item in (value if isinstance(value, list | tuple) else [value])
+    )
+    url = config.endpoint_url + path + (("?" + urlencode(query, quote_via=quote)) if query else "")
     request_headers = dict(headers or {})
     body = content or b""
     if json_body is not None:
@@ -95,6 +101,9 @@ def prepare(
 
 
 def _query_value(value: Any) -> str:
+    """Query strings as rest-json writes them: booleans lower-case, datetimes ISO 8601, lists as repeated keys."""
+    if isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

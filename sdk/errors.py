@@ -93,3 +93,7 @@ def error_from_response(status: int, headers: dict[str, str], body: dict[str, An
     if cls is None:
         cls = ValidationError if 400 <= status < 500 else InternalServerError
     return cls(message, status=status, code=code, body=body)
+
+
+class NoHostedModelError(LookoutVisionError):
+    """A project was asked for its hosted model but hosts none, or several (name a model version)."""

@@ -6,9 +6,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def paginate(
-    fetch: Callable[[str | None], dict[str, Any]], items_key: str, build: Callable[[dict[str, Any]], T]
-) -> Iterator[T]:
+def paginate(fetch: Callable[[str | None], dict[str, Any]], items_key: str, build: Callable[[Any], T]) -> Iterator[T]:
     """Call `fetch(next_token)` until the service stops returning a NextToken, yielding `build(item)` for each item."""
     token: str | None = None
     while True:

@@ -1,0 +1,255 @@
+"""`Model`: CreateModel, DescribeModel, ListModels, DeleteModel, StartModel, StopModel, DetectAnomalies, and the
+openlv training, evaluation and threshold extensions."""
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, Self
+
+from sdk._transport import api_path
+from sdk.client import Client
+from sdk.detection import DetectionResult, ImageInput, image_payload
+from sdk.errors import NotFoundError
+from sdk.pagination import paginate
+from sdk.resources._base import client_token_header, resolve_client
+from sdk.resources.evaluation import (
+    ModelCurves,
+    ModelEvaluation,
+    ModelPerformance,
+    OperatingPoint,
+    ThresholdChange,
+    TrainingJob,
+)
+from sdk.resources.tags import TaggedResource
+from sdk.waiters import wait_for
+
+DEFAULT_OUTPUT_BUCKET = "openlv"
+TRAINED = ("TRAINED", "STARTING_HOSTING", "HOSTED", "HOSTING_FAILED", "STOPPING_HOSTING", "SYSTEM_UPDATING")
+
+TrainingCallback = Callable[[TrainingJob], None]
+"""Called on every poll while a model trains, with its job (phase, percent) and the log lines new since last call."""
+HostingCallback = Callable[["Model"], None]
+"""Called on every poll while a model starts or stops hosting."""
+
+
+def _hyperparameter(value: Any) -> str:
+    """Hyperparameters travel as strings; booleans in the lower case the engine parses."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class Model(TaggedResource):
+    """A model version of a project."""
+
+    project_name: str
+    model_version: str
+    model_arn: str
+    creation_timestamp: datetime | None = None
+    description: str | None = None
+    status: str | None = None
+    status_message: str | None = None
+    performance: ModelPerformance | None = None
+    algorithm: str | None = None
+    hyperparameters: dict[str, str] | None = None
+    min_inference_units: int | None = None
+    max_inference_units: int | None = None
+    evaluation_end_timestamp: datetime | None = None
+
+    @property
+    def arn(self) -> str:
+        return self.model_arn
+
+    @property
+    def version(self) -> str:
+        return self.model_version
+
+    def _path(self, *segments: str) -> str:
+        return api_path("projects", self.project_name, "models", self.model_version, *segments)
+
+    @classmethod
+    def get(cls, project_name: str, version: str, *, client: Client | None = None) -> Self:
+        client = resolve_client(client)
+        answer = client.request("GET", api_path("projects", project_name, "models", version))
+        return cls.bind(client, answer["ModelDescription"], ProjectName=project_name)
+
+    def refresh(self) -> Self:
+        return self._replace_with(type(self).get(self.project_name, self.model_version, client=self.client))
+
+    def delete(self) -> None:
+        self.client.request("DELETE", self._path(), headers=client_token_header())
+
+    def training_job(self, *, log_after: int = 0) -> TrainingJob:
+        answer = self.client.request("GET", self._path("training"), params={"logAfter": log_after or None})
+        return TrainingJob.model_validate({**answer["TrainingJob"], "Log": answer.get("Log", [])})
+
+    def wait(
+        self, *, timeout: float = 3600.0, poll_interval: float = 1.0, progress: TrainingCallback | None = None
+    ) -> Self:
+        """Block until trained (ResourceFailedError on TRAINING_FAILED, WaiterTimeoutError after `timeout` s)."""
+        last_log_id = 0
+
+        def report(model: "Model") -> None:
+            nonlocal last_log_id
+            if progress is None:
+                return
+            try:
+                job = model.training_job(log_after=last_log_id)
+            except NotFoundError:
+                return
+            if job.log:
+                last_log_id = job.log[-1].id
+            progress(job)
+
+        return wait_for(
+            self.refresh,
+            lambda model: model.status or "",
+            wanted=TRAINED,
+            failed=("TRAINING_FAILED",),
+            timeout=timeout,
+            poll_interval=poll_interval,
+            describe=lambda model: f"model {self.project_name}/{self.model_version}",
+            on_poll=report,
+        )
+
+    def start(
+        self,
+        min_units: int = 1,
+        max_units: int | None = None,
+        *,
+        wait: bool = True,
+        timeout: float = 600.0,
+        progress: HostingCallback | None = None,
+    ) -> Self:
+        """Host the model (StartModel); by default block until HOSTED."""
+        body: dict[str, Any] = {"MinInferenceUnits": min_units}
+        if max_units is not None:
+            body["MaxInferenceUnits"] = max_units
+        self.client.request("POST", self._path("start"), json_body=body, headers=client_token_header())
+        return self.wait_hosted(timeout=timeout, progress=progress) if wait else self.refresh()
+
+    def stop(self, *, wait: bool = True, timeout: float = 600.0, progress: HostingCallback | None = None) -> Self:
+        """Stop hosting (StopModel); by default block until the model is back to TRAINED."""
+        self.client.request("POST", self._path("stop"), headers=client_token_header())
+        if not wait:
+            return self.refresh()
+        return self._wait_status(("TRAINED",), ("HOSTING_FAILED",), timeout=timeout, progress=progress)
+
+    def wait_hosted(
+        self, *, timeout: float = 600.0, poll_interval: float = 0.5, progress: HostingCallback | None = None
+    ) -> Self:
+        return self._wait_status(
+            ("HOSTED",),
+            ("HOSTING_FAILED", "TRAINING_FAILED"),
+            timeout=timeout,
+            poll_interval=poll_interval,
+            progress=progress,
+        )
+
+    def _wait_status(
+        self,
+        wanted: tuple[str, ...],
+        failed: tuple[str, ...],
+        *,
+        timeout: float,
+        poll_interval: float = 0.5,
+        progress: HostingCallback | None = None,
+    ) -> Self:
+        return wait_for(
+            self.refresh,
+            lambda model: model.status or "",
+            wanted=wanted,
+            failed=failed,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            describe=lambda model: f"model {self.project_name}/{self.model_version}",
+            on_poll=progress,
+        )
+
+    def detect(self, image: ImageInput) -> DetectionResult:
+        """DetectAnomalies on a hosted model: a path, PNG/JPEG bytes or a PIL image."""
+        body, content_type = image_payload(image)
+        answer = self.client.request("POST", self._path("detect"), content=body, headers={"Content-Type": content_type})
+        source = str(image) if isinstance(image, str | os.PathLike) else None
+        return DetectionResult(answer["DetectAnomalyResult"], source=source)
+
+    @property
+    def metrics(self) -> ModelEvaluation:
+        """The test-set evaluation at the current threshold (DescribeModelEvaluation)."""
+        return ModelEvaluation.model_validate(self.client.request("GET", self._path("evaluation")))
+
+    def curves(self) -> ModelCurves:
+        return ModelCurves.model_validate(self.client.request("GET", self._path("curves")))
+
+    def set_threshold(
+        self,
+        *,
+        target_recall: float | None = None,
+        target_precision: float | None = None,
+        target_fpr: float | None = None,
+        value: float | None = None,
+        f1_optimal: bool = False,
+    ) -> OperatingPoint:
+        """Move the image threshold by exactly one policy; hosted copies pick it up without a restart."""
+        choices = {
+            "TARGET_RECALL": target_recall,
+            "TARGET_PRECISION": target_precision,
+            "TARGET_FPR": target_fpr,
+            "MANUAL": value,
+        }
+        chosen = [(policy, number) for policy, number in choices.items() if number is not None]
+        if len(chosen) + int(f1_optimal) != 1:
+            raise ValueError("pass exactly one of target_recall, target_precision, target_fpr, value, f1_optimal")
+        policy, number = chosen[0] if chosen else ("F1_OPTIMAL", None)
+        body: dict[str, Any] = {"Policy": policy}
+        if number is not None:
+            body["Value"] = number
+        return OperatingPoint.model_validate(self.client.request("PUT", self._path("threshold"), json_body=body))
+
+    def threshold_history(self, *, page_size: int | None = None) -> Iterator[ThresholdChange]:
+        def fetch(token: str | None) -> dict[str, Any]:
+            params = {"nextToken": token, "maxResults": page_size}
+            return self.client.request("GET", self._path("threshold", "history"), params=params)
+
+        return paginate(fetch, "Changes", ThresholdChange.model_validate)
+
+
+def create_model(
+    client: Client,
+    project_name: str,
+    *,
+    algorithm: str | None = None,
+    hyperparameters: Mapping[str, Any] | None = None,
+    weights: str | None = None,
+    image_size: int | None = None,
+    description: str | None = None,
+    output_s3_uri: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> Model:
+    bucket, _, prefix = (output_s3_uri or f"s3://{DEFAULT_OUTPUT_BUCKET}/").removeprefix("s3://").partition("/")
+    body: dict[str, Any] = {"OutputConfig": {"S3Location": {"Bucket": bucket, "Prefix": prefix}}}
+    optional = {
+        "Algorithm": algorithm,
+        "Hyperparameters": {key: _hyperparameter(value) for key, value in hyperparameters.items()}
+        if hyperparameters
+        else None,
+        "BackboneWeights": weights,
+        "ImageSize": image_size,
+        "Description": description,
+        "Tags": [{"Key": key, "Value": value} for key, value in tags.items()] if tags else None,
+    }
+    body.update({key: value for key, value in optional.items() if value is not None})
+    answer = client.request(
+        "POST", api_path("projects", project_name, "models"), json_body=body, headers=client_token_header()
+    )
+    return Model.bind(client, answer["ModelMetadata"], ProjectName=project_name)
+
+
+def list_models(client: Client, project_name: str, *, page_size: int | None = None) -> Iterator[Model]:
+    """Every model version of the project, newest first (items hold ListModels' summary fields)."""
+
+    def fetch(token: str | None) -> dict[str, Any]:
+        params = {"nextToken": token, "maxResults": page_size}
+        return client.request("GET", api_path("projects", project_name, "models"), params=params)
+
+    return paginate(fetch, "Models", lambda item: Model.bind(client, item, ProjectName=project_name))
