@@ -61,7 +61,7 @@ def describe_model_evaluation(project_name: str, model_version: str, context: Co
     return {
         **operating_point_json(point),
         "ThresholdPolicy": model.threshold_policy,
-        "Metrics": model.evaluation_metrics,
+        "Metrics": {name: value for name, value in model.evaluation_metrics.items() if value is not None},
         "Images": [
             {
                 "SourceRef": image.source_ref,
@@ -88,7 +88,11 @@ def get_model_curves(project_name: str, model_version: str, context: Context) ->
     roc_thresholds[0] = np.nextafter(values.max(), np.inf)
     precision, recall, pr_thresholds = metrics.pr_curve(labels, values)
     return {
-        "Roc": {"FalsePositiveRate": _floats(fpr), "TruePositiveRate": _floats(tpr), "Thresholds": _floats(roc_thresholds)},
+        "Roc": {
+            "FalsePositiveRate": _floats(fpr),
+            "TruePositiveRate": _floats(tpr),
+            "Thresholds": _floats(roc_thresholds),
+        },
         "PrecisionRecall": {
             "Precision": _floats(precision[:-1]),
             "Recall": _floats(recall[:-1]),
@@ -112,7 +116,12 @@ def update_model_threshold(
             value=body.Value,
             changed_by=request.state.access_key_id,
         )
-    write_evaluation(context.store, model=model, model_arn=model_arn(context.settings, project_name, str(model.version)), scores=scores)
+    write_evaluation(
+        context.store,
+        model=model,
+        model_arn=model_arn(context.settings, project_name, str(model.version)),
+        scores=scores,
+    )
     return {**operating_point_json(point), "ThresholdPolicy": model.threshold_policy}
 
 

@@ -106,7 +106,9 @@ def create_model(
             session,
             project_name=project_name,
             choice=choice,
-            output=training_runs.OutputLocation(body.OutputConfig.S3Location.Bucket, body.OutputConfig.S3Location.Prefix),
+            output=training_runs.OutputLocation(
+                body.OutputConfig.S3Location.Bucket, body.OutputConfig.S3Location.Prefix
+            ),
             service_bucket=context.settings.storage_bucket,
             description=body.Description,
             kms_key_id=body.KmsKeyId,
