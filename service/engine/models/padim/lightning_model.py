@@ -34,7 +34,15 @@ class Padim(AnomalyModule):
         with torch.no_grad():
             self._gaussians.update(self.model.embed(batch["image"]))
 
+    def on_validation_start(self) -> None:
+        """Lightning validates before `on_train_epoch_end` runs, so the Gaussians are fitted here when validation
+        follows."""
+        self._fit_gaussians()
+
     def on_train_epoch_end(self) -> None:
+        self._fit_gaussians()
+
+    def _fit_gaussians(self) -> None:
         if self._gaussians.count == 0:
             return
         mean, inverse_covariance = self._gaussians.finish()

@@ -37,7 +37,14 @@ class Patchcore(AnomalyModule):
             embedding = self.model.embed(batch["image"])
         self._embeddings.append(embedding.reshape(-1, embedding.shape[-1]).cpu())
 
+    def on_validation_start(self) -> None:
+        """Lightning validates before `on_train_epoch_end` runs, so the bank is built here when validation follows."""
+        self._build_memory_bank()
+
     def on_train_epoch_end(self) -> None:
+        self._build_memory_bank()
+
+    def _build_memory_bank(self) -> None:
         if not self._embeddings:
             return
         embeddings = torch.cat(self._embeddings)
