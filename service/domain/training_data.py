@@ -49,7 +49,7 @@ def _datasets(session: Session, project: Project) -> dict[str, Dataset]:
 
 def _counts(session: Session, dataset: Dataset) -> dict[str, int]:
     counts = {"normal": 0, "anomaly": 0}
-    query = select(DatasetEntry.label).where(DatasetEntry.dataset_id == dataset.id, col(DatasetEntry.label).in_(LABELS))
+    query = select(DatasetEntry.label).where(DatasetEntry.dataset_id == dataset.id, col(DatasetEntry.label).in_(list(LABELS)))
     for label in session.exec(query):
         counts[label] += 1  # type: ignore[index]
     return counts
@@ -92,7 +92,7 @@ def _images(session: Session, dataset: Dataset) -> list[TrainingImage]:
     query = (
         select(DatasetEntry, StoredImage)
         .join(StoredImage, col(StoredImage.sha256) == col(DatasetEntry.image_sha256))
-        .where(DatasetEntry.dataset_id == dataset.id, col(DatasetEntry.label).in_(LABELS))
+        .where(DatasetEntry.dataset_id == dataset.id, col(DatasetEntry.label).in_(list(LABELS)))
         .order_by(col(DatasetEntry.id))
     )
     rows = list(session.exec(query))
