@@ -46,6 +46,8 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
         return error_response(UnknownOperationException("Unknown operation: no route matches this method and path."))
     if exc.status_code == 405:
         return error_response(ValidationException("Method not allowed for this resource."))
+    if 400 <= exc.status_code < 500:
+        return error_response(ValidationException(str(exc.detail)))
     return error_response(InternalServerException(str(exc.detail)))
 
 

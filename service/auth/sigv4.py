@@ -94,10 +94,12 @@ def parse_authorization(request: SignedRequest, now: datetime | None = None) -> 
 def verify(request: SignedRequest, authorization: Authorization, secret_key: str) -> None:
     """Raise AccessDeniedException unless the request carries a valid signature for `secret_key`."""
     declared_hash = request.headers.get("x-amz-content-sha256")
-    actual_hash = hashlib.sha256(request.body).hexdigest()
-    if declared_hash not in (None, UNSIGNED_PAYLOAD, actual_hash):
-        raise AccessDeniedException("The x-amz-content-sha256 header does not match the request body.")
-    payload_hash = UNSIGNED_PAYLOAD if declared_hash == UNSIGNED_PAYLOAD else actual_hash
+    if declared_hash == UNSIGNED_PAYLOAD:
+        payload_hash = UNSIGNED_PAYLOAD
+    else:
+        payload_hash = hashlib.sha256(request.body).hexdigest()
+        if declared_hash not in (None, payload_hash):
+            raise AccessDeniedException("The x-amz-content-sha256 header does not match the request body.")
     headers = {name: request.headers[name] for name in authorization.signed_headers}
     aws_request = AWSRequest(method=request.method, url=request.url, headers=headers)
     signer = _ReceivedRequestSigner(Credentials(authorization.access_key_id, secret_key), authorization.region, payload_hash)
