@@ -1,9 +1,11 @@
 """`fit`: train any registered model on image records, then validate, normalise and evaluate it."""
 
+import contextlib
+import logging
 import shutil
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,32 @@ from service.engine.types import InferenceBatch
 DEFAULT_BATCH_SIZE = 16
 # Lightning's own default (1000 epochs) is never what a model wants; models that train longer say so.
 TRAINER_DEFAULTS: dict[str, Any] = {"max_epochs": 1, "num_sanity_val_steps": 0}
+
+
+# Lightning's informational chatter that says nothing about this run: hardware banners, tips, and warnings about
+# choices made on purpose (no val loader during fit, frozen backbones in eval mode, in-process data loading, memory-bank
+# models without an optimiser).
+_EXPECTED_WARNINGS = (
+    r".*val_dataloader.*",
+    r".*num_workers.*",
+    r".*module\(s\) in eval mode.*",
+    r".*LeafSpec.*",
+    r".*configure_optimizers.* returned `None`.*",
+)
+
+
+@contextlib.contextmanager
+def _quiet_lightning() -> Iterator[None]:
+    logger = logging.getLogger("lightning.pytorch")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            for message in _EXPECTED_WARNINGS:
+                warnings.filterwarnings("ignore", message=message)
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 def resolve_hyperparameters(
@@ -121,9 +149,8 @@ def fit(
         Path(work_dir).mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="fit-", dir=work_dir))
     try:
-        trainer = _trainer(accelerator, root, ProgressCallback(reporter, settings), module)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*(val_dataloader|num_workers|does not have many workers).*")
+        with _quiet_lightning():
+            trainer = _trainer(accelerator, root, ProgressCallback(reporter, settings), module)
             trainer.fit(module, train_dataloaders=data.train_dataloader())
             trainer.validate(module, dataloaders=data.val_dataloader(), verbose=False)
     finally:

@@ -97,7 +97,9 @@ class ProgressCallback(L.Callback):
         self.training_step = 0
         self.reporter.report("training", 0, self._training_total(trainer))
 
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_start(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
         check_cancelled(self.reporter.cancel)
 
     def on_train_batch_end(

@@ -1,0 +1,154 @@
+"""A trained model on disk: torch checkpoint, metadata, ONNX graph and OpenVINO IR in one folder.
+
+```
+<folder>/model.pt            state_dict, hyperparameters, normalisation stats (torch.load(weights_only=True) safe)
+<folder>/metadata.json       model name, hyperparameters, image size, stats, thresholds, metrics, per-image evaluation,
+                             input/output description, library versions
+<folder>/model.onnx          the whole pipeline: uint8 (B, H, W, 3) any size -> normalised pred_score, anomaly_map
+<folder>/openvino/model.xml  the same graph as OpenVINO IR (+ model.bin), fp32
+```
+
+`save` writes everything into a hidden sibling folder and renames it into place, so a folder either holds a complete
+model or does not exist.
+"""
+
+import json
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from importlib import metadata as package_metadata
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from service.engine.errors import EngineError
+from service.engine.export import INPUT_NAME, OUTPUT_NAMES, export_onnx, export_openvino
+from service.engine.inference.layout import CHECKPOINT_FILE, METADATA_FILE, ONNX_FILE, OPENVINO_DIR
+from service.engine.normalization import NormalizationStats
+from service.engine.registry import get_spec, parse_hyperparameters
+from service.engine.training import CancelFlag, Evaluation, ProgressSink, TrainedModel
+from service.engine.training.progress import Reporter
+
+FORMAT_VERSION = 1
+# After score normalisation both thresholds sit here, whatever the model's raw units.
+NORMALISED_THRESHOLD = 0.5
+_VERSIONED_PACKAGES = ("torch", "lightning", "onnx", "onnxruntime", "openvino", "numpy")
+
+
+def _versions() -> dict[str, str]:
+    return {name: package_metadata.version(name) for name in _VERSIONED_PACKAGES}
+
+
+def build_metadata(trained: TrainedModel) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "model_name": trained.model_name,
+        "hyperparameters": trained.hyperparameters.model_dump(mode="json"),
+        "image_size": trained.image_size,
+        "weights": trained.weights,
+        "seed": trained.seed,
+        "normalization": trained.stats.to_dict(),
+        "thresholds": {"image": NORMALISED_THRESHOLD, "pixel": NORMALISED_THRESHOLD},
+        "input": {"name": INPUT_NAME, "dtype": "uint8", "layout": "NHWC", "channels": "RGB", "shape": [-1, -1, -1, 3]},
+        "outputs": {name: "float32" for name in OUTPUT_NAMES},
+        "metrics": trained.evaluation.metrics,
+        "evaluation": trained.evaluation.to_dict()["images"],
+        "versions": _versions(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _checkpoint(trained: TrainedModel) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "model_name": trained.model_name,
+        "hyperparameters": trained.hyperparameters.model_dump(mode="json"),
+        "stats": trained.stats.to_dict(),
+        "weights": trained.weights,
+        "seed": trained.seed,
+        "state_dict": trained.model.state_dict(),
+    }
+
+
+def _claim_destination(folder: Path) -> None:
+    """Refuse to overwrite a saved model; an existing empty folder (e.g. made by the caller) is replaced."""
+    if folder.exists():
+        if not folder.is_dir() or any(folder.iterdir()):
+            raise EngineError(f"{folder} already exists and is not an empty folder")
+        folder.rmdir()
+
+
+def save(
+    trained: TrainedModel, folder: Path, *, progress: ProgressSink | None = None, cancel: CancelFlag | None = None
+) -> Path:
+    """Write all artefacts of `trained` to `folder` (which must not hold anything yet) and return it.
+
+    Reports "exporting" progress and honours `cancel` between files; on cancellation or any error nothing is left.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    reporter = Reporter(progress, cancel)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
+    try:
+        reporter.report("exporting", 0, 4, "saving the torch checkpoint")
+        torch.save(_checkpoint(trained), staging / CHECKPOINT_FILE)
+        reporter.report("exporting", 1, 4, "exporting ONNX")
+        onnx_path = export_onnx(trained, staging / ONNX_FILE)
+        reporter.report("exporting", 2, 4, "converting to OpenVINO")
+        export_openvino(onnx_path, staging / OPENVINO_DIR)
+        reporter.report("exporting", 3, 4, "writing metadata")
+        (staging / METADATA_FILE).write_text(json.dumps(build_metadata(trained), indent=2))
+        _claim_destination(folder)
+        staging.rename(folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    reporter.report("exporting", 4, 4, "model saved")
+    return folder
+
+
+def _fit_buffers(model: nn.Module, state_dict: dict[str, torch.Tensor]) -> None:
+    """Resize buffers whose size is only known after training (memory banks, statistics) to the saved shapes."""
+    buffers = dict(model.named_buffers())
+    for name, tensor in state_dict.items():
+        current = buffers.get(name)
+        if current is not None and current.shape != tensor.shape:
+            owner_name, _, attribute = name.rpartition(".")
+            owner = model.get_submodule(owner_name) if owner_name else model
+            setattr(owner, attribute, torch.empty_like(tensor, dtype=current.dtype))
+
+
+def read_metadata(folder: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((Path(folder) / METADATA_FILE).read_text())
+    return data
+
+
+def load(folder: Path) -> TrainedModel:
+    """Rebuild a `TrainedModel` from `save`'s folder. Needs no backbone weights: the checkpoint holds them all."""
+    folder = Path(folder)
+    if not (folder / CHECKPOINT_FILE).is_file():
+        raise EngineError(f"{folder} holds no saved model")
+    checkpoint = torch.load(folder / CHECKPOINT_FILE, map_location="cpu", weights_only=True)
+    if checkpoint.get("format_version") != FORMAT_VERSION:
+        raise EngineError(f"unsupported model format {checkpoint.get('format_version')!r} in {folder}")
+    name = checkpoint["model_name"]
+    hyperparameters = parse_hyperparameters(name, checkpoint["hyperparameters"])
+    # Every weight comes from the checkpoint, so the skeleton is built without fetching pretrained weights.
+    skeleton = hyperparameters
+    if "weights" in type(hyperparameters).model_fields:
+        skeleton = hyperparameters.model_copy(update={"weights": "random"})
+    model = get_spec(name).build(skeleton).model
+    _fit_buffers(model, checkpoint["state_dict"])
+    described = read_metadata(folder)
+    model.load_state_dict(checkpoint["state_dict"], strict=True)
+    return TrainedModel(
+        model_name=name,
+        model=model.cpu().eval(),
+        hyperparameters=hyperparameters,
+        stats=NormalizationStats.from_dict(checkpoint["stats"]),
+        evaluation=Evaluation.from_dict({"metrics": described["metrics"], "images": described["evaluation"]}),
+        weights=checkpoint["weights"],
+        seed=checkpoint["seed"],
+    )

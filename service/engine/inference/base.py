@@ -1,0 +1,62 @@
+"""What every inferencer does beyond running its graph: batching inputs and post-processing single images."""
+
+from abc import ABC, abstractmethod
+from typing import NamedTuple
+
+import numpy as np
+
+from service.engine.inference.images import ImageLike, ImagesLike, to_batches, to_rgb_array
+from service.engine.postprocess import Detection, postprocess
+
+NORMALISED_THRESHOLD = 0.5
+OUTPUT_NAMES = ("pred_score", "anomaly_map")
+
+
+class InferenceResult(NamedTuple):
+    """Normalised outputs: pred_score (B,) and anomaly_map (B, S, S) in [0, 1], S the model's input size."""
+
+    pred_score: np.ndarray
+    anomaly_map: np.ndarray
+
+
+class Inferencer(ABC):
+    """Runs an exported pipeline. Thresholds apply to normalised scores, where training put both at 0.5; callers
+    that let users move the operating point pass their own."""
+
+    def __init__(
+        self, *, image_threshold: float = NORMALISED_THRESHOLD, pixel_threshold: float = NORMALISED_THRESHOLD
+    ) -> None:
+        self.image_threshold = image_threshold
+        self.pixel_threshold = pixel_threshold
+
+    @abstractmethod
+    def run(self, batch: np.ndarray) -> InferenceResult:
+        """Run the graph on one uint8 (B, H, W, 3) batch."""
+
+    def predict(self, images: ImagesLike) -> InferenceResult:
+        """Scores and maps for uint8 (B, H, W, 3) images, or a list of images (PIL, encoded bytes, arrays) of any
+        sizes, in input order."""
+        groups = to_batches(images)
+        if len(groups) == 1:
+            return self.run(groups[0][1])
+        results = [(positions, self.run(batch)) for positions, batch in groups]
+        count = sum(len(positions) for positions, _ in results)
+        map_shape = results[0][1].anomaly_map.shape[1:]
+        scores = np.empty(count, dtype=np.float32)
+        maps = np.empty((count, *map_shape), dtype=np.float32)
+        for positions, result in results:
+            scores[positions] = result.pred_score
+            maps[positions] = result.anomaly_map
+        return InferenceResult(scores, maps)
+
+    def predict_image(self, image: ImageLike) -> Detection:
+        """Verdict, defect mask, boxes and area for one image, at the image's original size."""
+        pixels = to_rgb_array(image)
+        result = self.run(pixels[None])
+        return postprocess(
+            result.pred_score[0],
+            result.anomaly_map[0],
+            image_threshold=self.image_threshold,
+            pixel_threshold=self.pixel_threshold,
+            original_size=(pixels.shape[0], pixels.shape[1]),
+        )

@@ -1,0 +1,34 @@
+"""ONNX Runtime inferencer, the default for serving."""
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from service.engine.inference.base import NORMALISED_THRESHOLD, OUTPUT_NAMES, Inferencer, InferenceResult
+
+
+class OnnxInferencer(Inferencer):
+    """Runs `model.onnx` on the CPU. `threads` caps intra-op threads (None: one per core). One session serves
+    concurrent `predict` calls from many threads."""
+
+    def __init__(
+        self,
+        path: Path,
+        threads: int | None = None,
+        *,
+        image_threshold: float = NORMALISED_THRESHOLD,
+        pixel_threshold: float = NORMALISED_THRESHOLD,
+    ) -> None:
+        super().__init__(image_threshold=image_threshold, pixel_threshold=pixel_threshold)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.inter_op_num_threads = 1
+        if threads is not None:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+
+    def run(self, batch: np.ndarray) -> InferenceResult:
+        pred_score, anomaly_map = self.session.run(list(OUTPUT_NAMES), {self.input_name: batch})
+        return InferenceResult(pred_score, anomaly_map)

@@ -1,0 +1,55 @@
+"""Every registered model through fit -> save -> torch vs ONNX Runtime vs OpenVINO on the same images."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from service.engine.export import export_pipeline
+from service.engine.inference import OnnxInferencer, OpenVinoInferencer
+from service.engine.inference.layout import ONNX_FILE, OPENVINO_DIR, OPENVINO_FILE
+from service.engine.registry import list_models
+
+# (atol, rtol): atol in normalised units; rtol relative to the raw values' magnitude, because normalisation divides
+# raw differences by the validation range, which is narrow for briefly trained models. OpenVINO's f32 CPU kernels
+# fuse and reorder more than ONNX Runtime's, hence its looser bound.
+ORT_TOLERANCE = (1e-4, 1e-6)
+OPENVINO_TOLERANCE = (1e-3, 1e-5)
+
+
+def _bounds(stats, tolerance: tuple[float, float]) -> tuple[float, float]:
+    """Allowed differences of normalised (scores, maps)."""
+    atol, rtol = tolerance
+    score_scale = max(abs(stats.min_score), abs(stats.max_score)) / max(stats.max_score - stats.min_score, 1e-12)
+    pixel_scale = max(abs(stats.min_pixel), abs(stats.max_pixel)) / max(stats.max_pixel - stats.min_pixel, 1e-12)
+    return atol + rtol * score_scale, atol + rtol * pixel_scale
+
+
+def _validation_images(tiny_data, size: tuple[int, int] | None = None) -> np.ndarray:
+    images = [Image.open(record.image).convert("RGB") for record in tiny_data.val]
+    if size is not None:
+        images = [image.resize(size, Image.BILINEAR) for image in images]
+    return np.stack([np.asarray(image) for image in images])
+
+
+@pytest.mark.parametrize("model_name", [spec.name for spec in list_models()])
+def test_torch_onnx_and_openvino_agree(model_name, saved_model, tiny_data):
+    saved = saved_model(model_name)
+    pipeline = export_pipeline(saved.trained)
+    onnx = OnnxInferencer(saved.folder / ONNX_FILE)
+    openvino = OpenVinoInferencer(saved.folder / OPENVINO_DIR / OPENVINO_FILE)
+    size = saved.trained.image_size
+    # At the training size, and at an odd size that makes every runtime resize inside its graph.
+    for images in (_validation_images(tiny_data), _validation_images(tiny_data, (size + 29, size + 11))):
+        with torch.no_grad():
+            expected = pipeline(torch.from_numpy(images))
+        for inferencer, tolerance in ((onnx, ORT_TOLERANCE), (openvino, OPENVINO_TOLERANCE)):
+            result = inferencer.predict(images)
+            assert result.pred_score.shape == (len(images),)
+            assert result.anomaly_map.shape == (len(images), size, size)
+            score_bound, map_bound = _bounds(saved.trained.stats, tolerance)
+            np.testing.assert_allclose(result.pred_score, expected.pred_score.numpy(), rtol=0, atol=score_bound)
+            np.testing.assert_allclose(result.anomaly_map, expected.anomaly_map.numpy(), rtol=0, atol=map_bound)
+    # Parity between constant outputs would prove nothing: the validation images must be told apart.
+    scores = expected.pred_score.numpy()
+    assert scores.max() - scores.min() > 10 * _bounds(saved.trained.stats, OPENVINO_TOLERANCE)[0]
