@@ -33,6 +33,7 @@ from sdk.errors import (
     WaiterTimeoutError,
 )
 from sdk.resources.datasets import Dataset, DatasetCollection, DatasetEntry
+from sdk.resources.detections import Detection
 from sdk.resources.evaluation import ModelCurves, ModelEvaluation, OperatingPoint, TrainingJob
 from sdk.resources.models import Model
 from sdk.resources.projects import Project
@@ -50,6 +51,7 @@ __all__ = [
     "Dataset",
     "DatasetCollection",
     "DatasetEntry",
+    "Detection",
     "DetectionResult",
     "ImportResult",
     "InternalServerError",

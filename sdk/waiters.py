@@ -19,7 +19,10 @@ def wait_for(
     poll_interval: float,
     describe: Callable[[T], str],
     on_poll: Callable[[T], None] | None = None,
+    failure_detail: Callable[[T], str | None] | None = None,
 ) -> T:
+    """Call `refresh` every `poll_interval` s until `status_of` gives a wanted status; ResourceFailedError (with the
+    resource's own explanation from `failure_detail`) on a failed one, WaiterTimeoutError after `timeout` s."""
     deadline = time.monotonic() + timeout
     while True:
         current = refresh()
@@ -29,7 +32,8 @@ def wait_for(
         if status in wanted:
             return current
         if status in failed:
-            raise ResourceFailedError(f"{describe(current)} reached {status}")
+            detail = failure_detail(current) if failure_detail is not None else None
+            raise ResourceFailedError(f"{describe(current)} reached {status}" + (f": {detail}" if detail else ""))
         if time.monotonic() >= deadline:
             raise WaiterTimeoutError(f"{describe(current)} is still {status} after {timeout:.0f} s")
         time.sleep(poll_interval)

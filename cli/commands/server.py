@@ -1,5 +1,7 @@
 """`lv server`: start the service (what `make serve` runs)."""
 
+from pathlib import Path
+
 import click
 
 
@@ -14,7 +16,7 @@ def server(host: str, port: int, home: str) -> None:
     from service.app import create_app
     from service.settings import Settings
 
-    settings = Settings(home=home, host=host, port=port)
+    settings = Settings(home=Path(home), host=host, port=port)
     app = create_app(settings)
     url = f"http://{host}:{port}"
     click.echo(f"openlv {app.version} listening on {url}")

@@ -59,6 +59,7 @@ class Dataset(Resource):
             timeout=timeout,
             poll_interval=poll_interval,
             describe=lambda dataset: f"dataset {self.project_name}/{self.dataset_type}",
+            failure_detail=lambda dataset: dataset.status_message,
         )
 
 

@@ -21,6 +21,13 @@ class ConfusionMatrix(WireModel):
     false_negatives: int
 
 
+class ThresholdPolicy(WireModel):
+    """How the threshold was chosen: F1_OPTIMAL, MANUAL, TARGET_RECALL, TARGET_PRECISION or TARGET_FPR, and its value."""
+
+    policy: str
+    value: float | None = None
+
+
 class OperatingPoint(WireModel):
     """What the model's image threshold does on its test set."""
 
@@ -28,7 +35,7 @@ class OperatingPoint(WireModel):
     performance: ModelPerformance
     false_positive_rate: float
     confusion_matrix: ConfusionMatrix
-    threshold_policy: str | None = None
+    threshold_policy: ThresholdPolicy | None = None
 
 
 class ScoredImage(WireModel):
@@ -69,7 +76,7 @@ class ThresholdChange(WireModel):
     changed_by: str | None = None
     old_threshold: float | None = None
     new_threshold: float
-    policy: str
+    policy: ThresholdPolicy
 
 
 class TrainingLogLine(WireModel):

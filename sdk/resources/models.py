@@ -12,6 +12,7 @@ from sdk.detection import DetectionResult, ImageInput, image_payload
 from sdk.errors import NotFoundError
 from sdk.pagination import paginate
 from sdk.resources._base import client_token_header, resolve_client
+from sdk.resources.detections import Detection, list_detections
 from sdk.resources.evaluation import (
     ModelCurves,
     ModelEvaluation,
@@ -110,6 +111,7 @@ class Model(TaggedResource):
             poll_interval=poll_interval,
             describe=lambda model: f"model {self.project_name}/{self.model_version}",
             on_poll=report,
+            failure_detail=lambda model: model.status_message,
         )
 
     def start(
@@ -164,6 +166,7 @@ class Model(TaggedResource):
             poll_interval=poll_interval,
             describe=lambda model: f"model {self.project_name}/{self.model_version}",
             on_poll=progress,
+            failure_detail=lambda model: model.status_message,
         )
 
     def detect(self, image: ImageInput) -> DetectionResult:
@@ -172,6 +175,25 @@ class Model(TaggedResource):
         answer = self.client.request("POST", self._path("detect"), content=body, headers={"Content-Type": content_type})
         source = str(image) if isinstance(image, str | os.PathLike) else None
         return DetectionResult(answer["DetectAnomalyResult"], source=source)
+
+    def detections(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        anomalous_only: bool = False,
+        page_size: int | None = None,
+    ) -> Iterator[Detection]:
+        """This model's DetectAnomalies log, newest first."""
+        return list_detections(
+            self.client,
+            self.project_name,
+            model_version=self.model_version,
+            since=since,
+            until=until,
+            anomalous_only=anomalous_only,
+            page_size=page_size,
+        )
 
     @property
     def metrics(self) -> ModelEvaluation:

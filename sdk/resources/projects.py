@@ -14,6 +14,7 @@ from sdk.errors import NoHostedModelError, WaiterTimeoutError
 from sdk.pagination import paginate
 from sdk.resources._base import WireModel, client_token_header, resolve_client
 from sdk.resources.datasets import DatasetCollection
+from sdk.resources.detections import Detection, list_detections
 from sdk.resources.models import Model, create_model, list_models
 from sdk.resources.tags import TaggedResource
 
@@ -125,6 +126,26 @@ class Project(TaggedResource):
 
     def model(self, version: str) -> Model:
         return Model.get(self.project_name, version, client=self.client)
+
+    def detections(
+        self,
+        *,
+        model_version: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        anomalous_only: bool = False,
+        page_size: int | None = None,
+    ) -> Iterator[Detection]:
+        """The project's DetectAnomalies log, newest first."""
+        return list_detections(
+            self.client,
+            self.project_name,
+            model_version=model_version,
+            since=since,
+            until=until,
+            anomalous_only=anomalous_only,
+            page_size=page_size,
+        )
 
     def hosted_model(self) -> Model:
         """The project's only hosted model; NoHostedModelError when none or several are hosted."""

@@ -1,0 +1,227 @@
+"""`lv models`: train, list, describe, delete, start, stop, threshold."""
+
+import click
+
+import sdk
+from cli.output import ProgressBar, json_option, print_fields, print_json, print_table, status
+from cli.session import current_client
+from sdk.resources.evaluation import ModelPerformance
+
+project_option = click.option(
+    "--project", "-p", envvar="LV_PROJECT", required=True, help="Project name [env LV_PROJECT]."
+)
+version_argument = click.argument("version")
+
+
+def _model(project: str, version: str) -> sdk.Model:
+    return sdk.Model.get(project, version, client=current_client())
+
+
+def training_bar(enabled: bool) -> ProgressBar:
+    return ProgressBar("training", enabled=enabled)
+
+
+def wait_trained(model: sdk.Model, *, timeout: float, as_json: bool) -> sdk.Model:
+    """Wait with a percent bar labelled with the training phase."""
+    with training_bar(not as_json) as bar:
+        return model.wait(
+            timeout=timeout,
+            progress=lambda job: bar(int(job.percent or 0), 100, label=f"training: {job.phase or job.state}"),
+        )
+
+
+def _parse_hyperparameters(pairs: tuple[str, ...]) -> dict[str, str]:
+    parsed = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--hyperparameter")
+        parsed[key] = value
+    return parsed
+
+
+@click.group()
+def models() -> None:
+    """Train, host and tune model versions."""
+
+
+@models.command()
+@project_option
+@click.option("--algorithm", help="padim, patchcore, stfpm, draem... (default: the server's choice).")
+@click.option("--hyperparameter", "-H", "hyperparameters", multiple=True, help="KEY=VALUE, repeatable.")
+@click.option("--weights", help="Backbone weights: imagenet or random.")
+@click.option("--image-size", type=click.IntRange(64, 1024), help="Input size in pixels.")
+@click.option("--description", help="A description of the model version.")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until trained, with a progress bar.")
+@click.option("--timeout", type=float, default=3600, show_default=True, help="Seconds to wait.")
+@json_option
+def train(
+    project: str,
+    algorithm: str | None,
+    hyperparameters: tuple[str, ...],
+    weights: str | None,
+    image_size: int | None,
+    description: str | None,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Train a new model version on the project's datasets."""
+    model = sdk.Project.get(project, client=current_client()).train(
+        algorithm=algorithm,
+        hyperparameters=_parse_hyperparameters(hyperparameters),
+        weights=weights,
+        image_size=image_size,
+        description=description,
+    )
+    status(
+        f"training model {model.version} of {project} ({model.algorithm or 'default algorithm'})", enabled=not as_json
+    )
+    if wait:
+        model = wait_trained(model, timeout=timeout, as_json=as_json)
+    _show(model, as_json)
+
+
+@models.command(name="list")
+@project_option
+@json_option
+def list_models(project: str, as_json: bool) -> None:
+    """List the project's model versions, newest first."""
+    found = list(sdk.Project.get(project, client=current_client()).models())
+    if as_json:
+        print_json(found)
+        return
+    rows = [
+        [m.version, m.status, m.algorithm, m.performance and m.performance.f1_score, m.creation_timestamp]
+        for m in found
+    ]
+    print_table(["VERSION", "STATUS", "ALGORITHM", "F1", "CREATED"], rows)
+
+
+def _show(model: sdk.Model, as_json: bool) -> None:
+    if as_json:
+        print_json(model)
+        return
+    performance = model.performance or ModelPerformance()
+    print_fields(
+        [
+            ("model", f"{model.project_name}/{model.version}"),
+            ("status", model.status),
+            ("message", model.status_message),
+            ("algorithm", model.algorithm),
+            ("f1", performance.f1_score),
+            ("precision", performance.precision),
+            ("recall", performance.recall),
+            ("inference units", f"{model.min_inference_units or '-'}..{model.max_inference_units or '-'}"),
+            ("created", model.creation_timestamp),
+        ]
+    )
+
+
+@models.command()
+@project_option
+@version_argument
+@json_option
+def describe(project: str, version: str, as_json: bool) -> None:
+    """Show a model version."""
+    _show(_model(project, version), as_json)
+
+
+@models.command()
+@project_option
+@version_argument
+@json_option
+def delete(project: str, version: str, as_json: bool) -> None:
+    """Delete a model version (stop hosting it first)."""
+    model = _model(project, version)
+    model.delete()
+    if as_json:
+        print_json({"ModelArn": model.arn})
+    else:
+        click.echo(f"deleted model {version} of {project}")
+
+
+@models.command()
+@project_option
+@version_argument
+@click.option("--min-units", type=click.IntRange(min=1), default=1, show_default=True, help="Fewest inference units.")
+@click.option("--max-units", type=click.IntRange(min=1), help="Most inference units (autoscaling).")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until HOSTED.")
+@click.option("--timeout", type=float, default=600, show_default=True, help="Seconds to wait.")
+@json_option
+def start(
+    project: str, version: str, min_units: int, max_units: int | None, wait: bool, timeout: float, as_json: bool
+) -> None:
+    """Host a trained model version so it answers detect-anomalies."""
+    status(f"starting model {version} of {project}", enabled=not as_json)
+    model = _model(project, version).start(min_units, max_units, wait=wait, timeout=timeout)
+    _show(model, as_json)
+
+
+@models.command()
+@project_option
+@version_argument
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until stopped.")
+@json_option
+def stop(project: str, version: str, wait: bool, as_json: bool) -> None:
+    """Stop hosting a model version."""
+    _show(_model(project, version).stop(wait=wait), as_json)
+
+
+def _policy(point: sdk.OperatingPoint) -> str | None:
+    policy = point.threshold_policy
+    if policy is None:
+        return None
+    return policy.policy if policy.value is None else f"{policy.policy} {policy.value:g}"
+
+
+@models.command()
+@project_option
+@version_argument
+@click.option("--target-recall", type=click.FloatRange(0, 1), help="Lowest threshold reaching this recall.")
+@click.option("--target-precision", type=click.FloatRange(0, 1), help="A threshold reaching this precision.")
+@click.option("--target-fpr", type=click.FloatRange(0, 1), help="A threshold keeping false positives at most this.")
+@click.option("--value", type=click.FloatRange(0, 1), help="A manual threshold on the 0..1 score scale.")
+@click.option("--f1-optimal", is_flag=True, help="Back to the F1-optimal threshold chosen at training.")
+@json_option
+def threshold(
+    project: str,
+    version: str,
+    target_recall: float | None,
+    target_precision: float | None,
+    target_fpr: float | None,
+    value: float | None,
+    f1_optimal: bool,
+    as_json: bool,
+) -> None:
+    """Show the image threshold and its test-set effect, or move it with one policy option."""
+    model = _model(project, version)
+    chosen = [option for option in (target_recall, target_precision, target_fpr, value) if option is not None]
+    if chosen or f1_optimal:
+        point: sdk.OperatingPoint = model.set_threshold(
+            target_recall=target_recall,
+            target_precision=target_precision,
+            target_fpr=target_fpr,
+            value=value,
+            f1_optimal=f1_optimal,
+        )
+    else:
+        point = model.metrics
+    if as_json:
+        print_json(point)
+        return
+    matrix = point.confusion_matrix
+    print_fields(
+        [
+            ("threshold", point.threshold),
+            ("policy", _policy(point)),
+            ("precision", point.performance.precision),
+            ("recall", point.performance.recall),
+            ("f1", point.performance.f1_score),
+            ("false positive rate", point.false_positive_rate),
+            (
+                "tp/fp/tn/fn",
+                f"{matrix.true_positives}/{matrix.false_positives}/{matrix.true_negatives}/{matrix.false_negatives}",
+            ),
+        ]
+    )
