@@ -15,9 +15,12 @@ async def require_signature(request: Request) -> str:
     # An unsigned payload (large streaming uploads, as S3 allows) is not read here: the route streams it.
     unsigned = request.headers.get("x-amz-content-sha256") == UNSIGNED_PAYLOAD
     body = b"" if unsigned else await request.body()
+    # Sign over the path as sent: ARNs in paths arrive percent-encoded and SigV4 covers the encoded form.
+    raw_path = request.scope.get("raw_path")
+    url = request.url.replace(path=raw_path.decode("latin-1")) if raw_path else request.url
     signed = SignedRequest(
         method=request.method,
-        url=str(request.url),
+        url=str(url),
         headers={name.lower(): value for name, value in request.headers.items()},
         body=body,
     )

@@ -3,12 +3,6 @@
 import pytest
 from botocore.exceptions import ClientError
 
-# SigV4 verification (service/auth/dependency.py) signs the decoded path, but an ARN in /tags/{resourceArn} arrives
-# percent-encoded (%3A, %2F), so every tagging call is refused with AccessDeniedException until it uses the raw path.
-pytestmark = pytest.mark.xfail(
-    raises=ClientError, strict=True, reason="auth verifies the decoded path; /tags/{arn} needs scope['raw_path']"
-)
-
 
 def error_code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
     return excinfo.value.response["Error"]["Code"]
@@ -74,3 +68,11 @@ def test_unknown_and_foreign_arns(lv, project_arn, project_name):
     with pytest.raises(ClientError) as excinfo:
         lv.untag_resource(ResourceArn=project_arn, TagKeys=["aws:reserved"])
     assert error_code(excinfo) == "ValidationException"
+
+
+def test_recreated_project_starts_without_the_old_tags(lv, project_name):
+    arn = lv.create_project(ProjectName=project_name)["ProjectMetadata"]["ProjectArn"]
+    lv.tag_resource(ResourceArn=arn, Tags=[{"Key": "line", "Value": "3"}])
+    lv.delete_project(ProjectName=project_name)
+    lv.create_project(ProjectName=project_name)
+    assert tags_of(lv, arn) == {}

@@ -10,7 +10,7 @@ from service.api.pagination import decode_token, encode_token, page_size
 from service.arns import project_arn
 from service.db.engine import transaction
 from service.db.models import Dataset, Project
-from service.domain import projects
+from service.domain import projects, tags
 from service.domain.idempotency import idempotent
 from service.settings import Settings
 
@@ -85,13 +85,16 @@ def list_projects(
 
 @router.delete("/projects/{project_name}")
 def delete_project(project_name: str, context: Context, client_token: ClientToken = None) -> dict[str, Any]:
+    def produce() -> dict[str, Any]:
+        arn = project_arn(context.settings, projects.delete_project(session, name=project_name).name)
+        tags.delete_resource_tags(session, arn=arn)
+        return {"ProjectArn": arn}
+
     with transaction(context.engine) as session:
         return idempotent(
             session,
             operation="DeleteProject",
             client_token=client_token,
             parameters={"ProjectName": project_name},
-            produce=lambda: {
-                "ProjectArn": project_arn(context.settings, projects.delete_project(session, name=project_name).name)
-            },
+            produce=produce,
         )
