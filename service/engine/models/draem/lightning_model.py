@@ -1,0 +1,82 @@
+"""Training of the scratch model: paint synthetic defects onto each normal batch and learn to segment them.
+
+Training is bounded by a step budget and a wall-clock budget, whichever ends first; the learning rate follows a
+warm-up then a cosine decay over the fraction of that budget spent, so a slow machine still ends with an annealed model.
+"""
+
+import math
+import time
+from typing import Any, ClassVar
+
+import torch
+
+from service.engine.augment import AnomalyConfig, SyntheticAnomalies
+from service.engine.models.base import AnomalyModule, Hyperparameters
+from service.engine.models.draem.loss import segmentation_loss
+from service.engine.models.draem.torch_model import DraemModel
+
+
+class DraemHyperparameters(Hyperparameters):
+    """Defaults measured on magnetic_tile and elpv_mono (see README); no pretrained weights are ever used."""
+
+    image_size: int = 128
+    base_channels: int = 16
+    depth: int = 4
+    batch_size: int = 16
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 50
+    max_steps: int = 3000
+    max_minutes: float = 10.0
+    anomaly_probability: float = 0.5
+    min_blend: float = 0.3
+    score_top_fraction: float = 0.01
+    seed: int = 0
+
+
+class DraemLightning(AnomalyModule):
+    """Stops itself when its budget is spent, so the trainer may run unbounded."""
+
+    trainer_arguments: ClassVar[dict[str, Any]] = {"max_epochs": -1}
+
+    def __init__(self, model: DraemModel, hyperparameters: DraemHyperparameters) -> None:
+        super().__init__(model, hyperparameters)
+        self.settings = hyperparameters
+        config = AnomalyConfig(probability=hyperparameters.anomaly_probability, blend=(hyperparameters.min_blend, 1.0))
+        self.anomalies = SyntheticAnomalies(config, seed=hyperparameters.seed)
+        self._started_at = time.monotonic()
+
+    def on_train_start(self) -> None:
+        self._started_at = time.monotonic()
+
+    def budget_spent(self) -> float:
+        """Fraction of the training budget used, by steps or by time, whichever is further along."""
+        by_steps = self.global_step / self.settings.max_steps
+        by_time = (time.monotonic() - self._started_at) / (60 * self.settings.max_minutes)
+        return max(by_steps, by_time)
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        del batch, batch_idx
+        warmup = min(1.0, (self.global_step + 1) / max(1, self.settings.warmup_steps))
+        cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, self.budget_spent())))
+        for group in self.optimizers().optimizer.param_groups:
+            group["lr"] = self.settings.learning_rate * warmup * cosine
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        del batch_idx
+        device = batch["image"].device
+        augmented = self.anomalies(batch["image"].detach().cpu())
+        images, masks = augmented.images.to(device), augmented.masks.to(device)
+        loss = segmentation_loss(self.model.logits(images), masks)
+        self.log("train_loss", loss, prog_bar=True, batch_size=images.shape[0])
+        return loss
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        del outputs, batch, batch_idx
+        if self.budget_spent() >= 1.0:
+            self.trainer.should_stop = True
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(
+            self.model.parameters(), lr=self.settings.learning_rate, weight_decay=self.settings.weight_decay
+        )
