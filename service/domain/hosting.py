@@ -38,6 +38,8 @@ from service.hosting.runtime import HostingRuntime
 from service.hosting.settings import HostingSettings
 
 HOSTING_FAILED = "HOSTING_FAILED"
+ARTIFACTS_FOLDER = "artifacts/"
+"""Where training puts the engine's saved-model folder under `Model.artifacts_prefix` (training_execution.ARTIFACTS)."""
 _STARTABLE = {TRAINED, HOSTING_FAILED}
 _STOPPABLE = {HOSTED, STARTING_HOSTING, HOSTING_FAILED}
 
@@ -135,7 +137,11 @@ def _deploy(hosting: Hosting, model: Model) -> None:
         )
 
     hosting.runtime.deploy(
-        key=key, artifacts_prefix=model.artifacts_prefix, min_units=units, max_units=maximum, on_result=on_result
+        key=key,
+        artifacts_prefix=model.artifacts_prefix + ARTIFACTS_FOLDER,
+        min_units=units,
+        max_units=maximum,
+        on_result=on_result,
     )
 
 

@@ -29,7 +29,8 @@ def desired_units(
         return max_units
     if current < max_units and (queue_depth > 0 or utilisation >= policy.up_utilisation):
         return current + 1
-    if current > min_units and queue_depth == 0 and low_load_for_s >= policy.down_after_s:
+    low_now = is_low_load(utilisation=utilisation, queue_depth=queue_depth, policy=policy)
+    if current > min_units and low_now and low_load_for_s >= policy.down_after_s:
         return current - 1
     return current
 

@@ -1,0 +1,96 @@
+"""A tiny real model for hosting tests, and a way to hand it to a live server as a TRAINED model version.
+
+PaDiM at 64 px with random backbone weights fits in seconds; images it was fitted on score far below its threshold
+and the same images with a large painted patch far above, so verdicts are stable without a long training run.
+"""
+
+import io
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sqlmodel import select
+
+from service.db.engine import transaction
+from service.db.models import Model, Project
+from service.domain.hosting import ARTIFACTS_FOLDER
+from service.engine import artifacts
+from service.engine.data import ImageRecord, mvtec_records
+from service.engine.training import fit
+from tests.helpers.data import synthetic_dataset
+from tests.helpers.live_server import LiveServer
+
+MODEL_NAME = "padim"
+IMAGE_SIZE = 64
+
+
+def train_tiny_model(root: Path) -> tuple[Path, list[ImageRecord]]:
+    """(saved model folder, the normal images it was fitted on)."""
+    data = synthetic_dataset(root / "data", n_train=8, n_test_good=4, n_test_defect=2, size=IMAGE_SIZE)
+    train = mvtec_records(data, "train")
+    trained = fit(
+        MODEL_NAME,
+        train,
+        mvtec_records(data, "test"),
+        hyperparameters={"image_size": IMAGE_SIZE},
+        weights="random",
+        accelerator="cpu",
+    )
+    return artifacts.save(trained, root / "model"), train
+
+
+def normal_pixels(record: ImageRecord) -> np.ndarray:
+    assert isinstance(record.image, Path)
+    return np.asarray(Image.open(record.image).convert("RGB"))
+
+
+def defective_pixels(record: ImageRecord) -> np.ndarray:
+    """The normal image with a saturated magenta square over a sixteenth of it."""
+    pixels = normal_pixels(record).copy()
+    height, width = pixels.shape[:2]
+    pixels[height // 4 : height // 2, width // 4 : width // 2] = [255, 0, 255]
+    return pixels
+
+
+def encode(pixels: np.ndarray, image_format: str = "PNG", size: tuple[int, int] | None = None) -> bytes:
+    image = Image.fromarray(pixels)
+    if size is not None:
+        image = image.resize(size)
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+def add_trained_model(server: LiveServer, project_name: str, folder: Path, *, version: int = 1) -> None:
+    """Upload the saved model's files where training puts them and record a TRAINED model version for it."""
+    prefix = f"models/{project_name}/{uuid.uuid4().hex}/"
+    store = server.context.store
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            store.put(prefix + ARTIFACTS_FOLDER + path.relative_to(folder).as_posix(), path.read_bytes())
+    with transaction(server.context.engine) as session:
+        project = session.exec(select(Project).where(Project.name == project_name)).one()
+        assert project.id is not None
+        session.add(
+            Model(
+                project_id=project.id,
+                version=version,
+                status="TRAINED",
+                algorithm=MODEL_NAME,
+                image_size=IMAGE_SIZE,
+                artifacts_prefix=prefix,
+            )
+        )
+
+
+_TRAINED: dict[str, tuple[Path, list[ImageRecord]]] = {}
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[ImageRecord]]:
+    """The tiny model, trained once per test session whichever modules import this fixture."""
+    if "padim" not in _TRAINED:
+        _TRAINED["padim"] = train_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+    return _TRAINED["padim"]

@@ -1,0 +1,54 @@
+"""Confidence in the verdict and the autoscaling decision: the documented formulas, pinned."""
+
+import pytest
+
+from service.hosting.autoscaling import ScalingPolicy, desired_units
+from service.hosting.verdict import verdict_confidence
+
+
+@pytest.mark.parametrize("threshold", [0.2, 0.5, 0.9])
+def test_confidence_is_one_half_at_the_threshold_and_one_at_either_end(threshold: float) -> None:
+    assert verdict_confidence(threshold, threshold) == pytest.approx(0.5)
+    assert verdict_confidence(1.0, threshold) == pytest.approx(1.0)
+    assert verdict_confidence(0.0, threshold) == pytest.approx(1.0)
+
+
+def test_confidence_grows_with_the_distance_from_the_threshold_on_both_sides() -> None:
+    above = [verdict_confidence(score, 0.5) for score in (0.55, 0.7, 0.9)]
+    below = [verdict_confidence(score, 0.5) for score in (0.45, 0.3, 0.1)]
+    assert above == sorted(above) and below == sorted(below)
+    assert verdict_confidence(0.75, 0.5) == pytest.approx(0.75)
+    assert verdict_confidence(0.3, 0.6) == pytest.approx(0.75)
+
+
+def test_confidence_stays_defined_at_extreme_thresholds() -> None:
+    assert verdict_confidence(1.0, 1.0) == 1.0
+    assert verdict_confidence(0.0, 0.0) == pytest.approx(0.5)
+
+
+POLICY = ScalingPolicy(up_utilisation=0.75, down_utilisation=0.25, down_after_s=30)
+
+
+def decide(current: int, utilisation: float, queue_depth: int = 0, low_for: float = 0.0) -> int:
+    return desired_units(
+        current=current,
+        min_units=1,
+        max_units=3,
+        utilisation=utilisation,
+        queue_depth=queue_depth,
+        low_load_for_s=low_for,
+        policy=POLICY,
+    )
+
+
+def test_scaling_adds_one_unit_at_a_time_up_to_the_maximum() -> None:
+    assert decide(1, 0.9) == 2
+    assert decide(1, 0.1, queue_depth=3) == 2
+    assert decide(3, 1.0, queue_depth=10) == 3
+
+
+def test_scaling_removes_a_unit_only_after_a_quiet_spell_and_never_below_the_minimum() -> None:
+    assert decide(2, 0.1, low_for=10) == 2
+    assert decide(2, 0.1, low_for=30) == 1
+    assert decide(1, 0.0, low_for=1000) == 1
+    assert decide(2, 0.5, low_for=1000) == 2
