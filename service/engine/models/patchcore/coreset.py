@@ -47,36 +47,46 @@ def greedy_coreset_indices(
     if points.shape[1] > projection_dim:
         points = points @ sparse_random_projection(points.shape[1], projection_dim, generator)
     first = int(torch.randint(total, (1,), generator=generator))
-    selection = _LazySelection(points, first)
+    selection = _LazySelection(points, first, count)
     pool_size = min(pool_size, total)
     while len(selection.centres) < count:
-        selection.round(pool_size, count)
+        selection.round(pool_size)
     return torch.tensor(selection.centres)
 
 
 class _LazySelection:
     """State of the lazy greedy traversal: picked centres, distance upper bounds and when each bound was computed."""
 
-    def __init__(self, points: Tensor, first: int) -> None:
+    def __init__(self, points: Tensor, first: int, count: int) -> None:
         self.points = points
         self.squared_norms = points.square().sum(1)
-        self.centres = [first]
-        self.bounds = self._distances(torch.arange(points.shape[0]), torch.tensor([first]))
+        self.count = count
+        self.centres: list[int] = []
+        self.centre_points = torch.empty(count, points.shape[1])
+        self.centre_norms = torch.empty(count)
+        self._add_centre(first)
+        self.bounds = self._distances(torch.arange(points.shape[0]), 0)
         self.bounds[first] = -math.inf
         self.refreshed_at = torch.ones(points.shape[0], dtype=torch.long)
 
-    def round(self, pool_size: int, count: int) -> None:
+    def _add_centre(self, index: int) -> None:
+        position = len(self.centres)
+        self.centres.append(index)
+        self.centre_points[position] = self.points[index]
+        self.centre_norms[position] = self.squared_norms[index]
+
+    def round(self, pool_size: int) -> None:
         """Refresh the pool of largest bounds, then pick from it while the picks provably match global greedy."""
         bounds, pool = torch.topk(self.bounds, pool_size)
         outside_bound = float(bounds[-1]) if pool_size < self.bounds.shape[0] else -math.inf
         distances = self._refresh(pool)
         pool_points, pool_norms = self.points[pool], self.squared_norms[pool]
-        while len(self.centres) < count:
+        while len(self.centres) < self.count:
             best = int(torch.argmax(distances))
             if distances[best] < outside_bound:
                 break
             index = int(pool[best])
-            self.centres.append(index)
+            self._add_centre(index)
             to_pick = (pool_norms - 2 * (pool_points @ self.points[index]) + self.squared_norms[index]).clamp_min(0)
             torch.minimum(distances, to_pick, out=distances)
             distances[best] = -math.inf
@@ -89,23 +99,23 @@ class _LazySelection:
         order = torch.argsort(self.refreshed_at[pool])
         pool = pool[order]
         distances = self.bounds[pool].clone()
-        block = 256
+        block = 1024
         for start in range(0, pool.shape[0], block):
             rows = pool[start : start + block]
             oldest = int(self.refreshed_at[rows[0]])
             if oldest < len(self.centres):
-                centres = torch.tensor(self.centres[oldest:])
-                fresh = self._distances(rows, centres)
+                fresh = self._distances(rows, oldest)
                 torch.minimum(distances[start : start + block], fresh, out=distances[start : start + block])
         unsorted = torch.empty_like(distances)
         unsorted[order] = distances
         return unsorted
 
-    def _distances(self, rows: Tensor, centres: Tensor) -> Tensor:
-        """min over `centres` of squared distances, for each of `rows`, in chunks of bounded size."""
-        centre_points, centre_norms = self.points[centres], self.squared_norms[centres]
+    def _distances(self, rows: Tensor, first_centre: int) -> Tensor:
+        """min of squared distances to the centres picked since `first_centre`, for each of `rows`, in chunks."""
+        centre_points = self.centre_points[first_centre : len(self.centres)]
+        centre_norms = self.centre_norms[first_centre : len(self.centres)]
         result = torch.empty(rows.shape[0])
-        step = max(1, _CHUNK_ELEMENTS // len(centres))
+        step = max(1, _CHUNK_ELEMENTS // centre_points.shape[0])
         for start in range(0, rows.shape[0], step):
             chunk = rows[start : start + step]
             to_centres = self.squared_norms[chunk, None] - 2 * (self.points[chunk] @ centre_points.T) + centre_norms
