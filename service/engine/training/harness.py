@@ -37,6 +37,7 @@ _EXPECTED_WARNINGS = (
     r".*module\(s\) in eval mode.*",
     r".*LeafSpec.*",
     r".*configure_optimizers.* returned `None`.*",
+    r".*training_step.* returned `None`.*",
 )
 
 
