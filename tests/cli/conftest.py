@@ -11,8 +11,14 @@ from click.testing import CliRunner, Result
 
 from cli.main import cli
 from tests.helpers.live_server import LiveServer
+from tests.sdk.conftest import skip_unless_sqlite
 
 LV = Path(sys.executable).with_name("lv")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _sqlite_server_only(server: LiveServer) -> None:
+    skip_unless_sqlite(server)
 
 
 def isolated_env(tmp_path: Path) -> dict[str, str | None]:

@@ -8,6 +8,18 @@ import sdk
 from tests.helpers.live_server import LiveServer
 
 
+def skip_unless_sqlite(server: LiveServer) -> None:
+    """The SDK and CLI talk HTTP only, so their flows run against the SQLite server alone (PostgreSQL is covered by
+    the API tests); this keeps their trainings from running twice."""
+    if not server.settings.resolved_database_url.startswith("sqlite"):
+        pytest.skip("SDK/CLI flows run against the SQLite server only")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _sqlite_server_only(server: LiveServer) -> None:
+    skip_unless_sqlite(server)
+
+
 def sdk_client(server: LiveServer, **options: object) -> sdk.Client:
     return sdk.Client(
         server.url,
