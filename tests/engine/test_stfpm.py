@@ -29,12 +29,12 @@ def test_registered_as_needing_pretrained_weights() -> None:
 
 
 def test_eval_forward_shapes_and_score_is_map_maximum() -> None:
-    model = _small().model.eval()
+    model = _small(seed=0).model.eval()
     with torch.no_grad():
         output = model(torch.rand(2, 3, SIZE, SIZE))
     assert isinstance(output, InferenceBatch)
     assert output.pred_score.shape == (2,) and output.anomaly_map.shape == (2, SIZE, SIZE)
-    assert (output.anomaly_map >= 0).all()
+    assert (output.anomaly_map >= 0).all() and (output.pred_score > 0).all()
     assert torch.equal(output.pred_score, output.anomaly_map.flatten(1).amax(dim=1))
 
 

@@ -7,12 +7,14 @@ from service.engine.registry import ModelSpec, register
 
 
 def build_stfpm(hyperparameters: StfpmHyperparameters) -> StfpmLightning:
-    """A frozen teacher with `weights` and a randomly initialised, trainable student of the same backbone."""
+    """A frozen teacher with `weights` and a randomly initialised, trainable student of the same backbone.
+
+    The student's initialisation is seeded with `seed + 1`, so it never equals a random teacher (seeded with `seed`).
+    """
     layers = list(hyperparameters.layers)
-    teacher = build_feature_extractor(hyperparameters.backbone, layers, hyperparameters.weights, frozen=True)
-    student = build_feature_extractor(
-        hyperparameters.backbone, layers, "random", seed=hyperparameters.seed, frozen=False
-    )
+    backbone, seed = hyperparameters.backbone, hyperparameters.seed
+    teacher = build_feature_extractor(backbone, layers, hyperparameters.weights, seed=seed, frozen=True)
+    student = build_feature_extractor(backbone, layers, "random", seed=seed + 1, frozen=False)
     return StfpmLightning(StfpmModel(teacher, student), hyperparameters)
 
 

@@ -1,0 +1,95 @@
+"""Benchmark of the from-scratch model ("draem"): fit time and image AUROC on MVTec-layout datasets.
+
+Trains on `train/good` through the production harness (`fit`), evaluates on `test/`, and prints a table and JSON:
+
+    .venv/bin/python bench/scratch_model.py ../shared/datasets/magnetic_tile ../shared/datasets/elpv_mono \
+        --threads 2 --set max_minutes=10 --json scratch.json
+
+Wall-clock time depends on what else runs on the machine; the process CPU time (all threads) is reported beside it.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from service.engine.data import mvtec_records
+from service.engine.training import fit
+from service.engine.training.progress import Progress
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """`key=value` pairs; values are read as JSON when they parse (numbers, booleans), else kept as strings."""
+    overrides = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator:
+            raise SystemExit(f"--set expects key=value, got {pair!r}")
+        overrides[key] = _parse_value(value)
+    return overrides
+
+
+def run(dataset: Path, model: str, hyperparameters: dict[str, Any], seed: int) -> dict[str, Any]:
+    train_records, test_records = mvtec_records(dataset, "train"), mvtec_records(dataset, "test")
+    steps: list[int] = []
+
+    def record(progress: Progress) -> None:
+        if progress.phase == "training":
+            steps.append(progress.step)
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    trained = fit(model, train_records, test_records, hyperparameters=hyperparameters, seed=seed, progress=record)
+    return {
+        "dataset": dataset.name,
+        "model": model,
+        "train_images": len(train_records),
+        "test_images": len(test_records),
+        "training_steps": max(steps, default=0),
+        "fit_seconds": round(time.perf_counter() - wall, 1),
+        "fit_cpu_seconds": round(time.process_time() - cpu, 1),
+        "image_auroc": trained.evaluation.metrics["image_auroc"],
+        "pixel_auroc": trained.evaluation.metrics.get("pixel_auroc"),
+        "hyperparameters": trained.hyperparameters.model_dump(),
+    }
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    columns = ("dataset", "training_steps", "fit_seconds", "fit_cpu_seconds", "image_auroc", "pixel_auroc")
+    print(" | ".join(columns))
+    for row in rows:
+        cells = [f"{row[c]:.3f}" if isinstance(row[c], float) and "auroc" in c else str(row[c]) for c in columns]
+        print(" | ".join(cells))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("datasets", nargs="+", type=Path, help="MVTec AD layout folders")
+    parser.add_argument("--model", default="draem")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="hyperparameter key=value")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    hyperparameters = parse_overrides(args.overrides)
+    rows = [run(dataset, args.model, hyperparameters, args.seed) for dataset in args.datasets]
+    print_table(rows)
+    print(json.dumps(rows, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
