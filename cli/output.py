@@ -29,7 +29,7 @@ def print_json(value: Any) -> None:
 
 
 def _cell(value: Any) -> str:
-    if value is None:
+    if value is None or value == "":
         return "-"
     if isinstance(value, float):
         return f"{value:.3f}"

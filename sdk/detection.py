@@ -138,6 +138,10 @@ class DetectionResult:
             ],
         }
 
+    def line(self) -> str:
+        """One human-readable line: verdict, confidence, anomalous area."""
+        return f"{self.verdict:<9}  confidence {self.confidence:.3f}  area {self.area:.2%}"
+
     def __repr__(self) -> str:
         return f"DetectionResult(verdict={self.verdict!r}, confidence={self.confidence:.3f}, area={self.area:.4f})"
 

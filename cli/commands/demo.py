@@ -73,8 +73,9 @@ def demo(
     if as_json:
         print_json({"project": project, "model": model.refresh(), "results": [result.to_dict() for result in results]})
         return
+    width = max(len(path.name) for path in images.queries)
     for path, result in zip(images.queries, results, strict=True):
-        click.echo(f"{path.name}  {result.verdict:<9}  confidence {result.confidence:.3f}  area {result.area:.2%}")
+        click.echo(f"{path.name:<{width}}  {result.line()}")
     if keep_hosted:
         click.echo(f"model {model.version} of {project} is hosted: lv detect-anomalies -p {project} IMAGE...")
         click.echo(f"stop it with: lv models stop -p {project} {model.version}")

@@ -78,19 +78,20 @@ def detect_anomalies(
     results = asyncio.run(_detect_all(client, model, paths, concurrency))
     anomalous = failed = 0
     records = []
+    width = max(len(str(path)) for path in paths)
     for path, result in zip(paths, results, strict=True):
         if isinstance(result, BaseException):
             failed += 1
             records.append({"source": str(path), "error": str(result)})
             if not as_json:
-                click.echo(f"{path}  error  {result}")
+                click.echo(f"{path!s:<{width}}  error      {result}")
             continue
         anomalous += result.is_anomalous
         if save_mask is not None:
             _save_mask(result, path, save_mask)
         records.append(result.to_dict())
         if not as_json:
-            click.echo(f"{path}  {result.verdict:<9}  confidence {result.confidence:.3f}  area {result.area:.2%}")
+            click.echo(f"{path!s:<{width}}  {result.line()}")
     summary = {
         "images": len(paths),
         "normal": len(paths) - anomalous - failed,
@@ -102,7 +103,7 @@ def detect_anomalies(
         print_json({"results": records, "summary": summary})
     else:
         click.echo(
-            f"{summary['images']} images: {summary['normal']} normal, {anomalous} anomalous, {failed} failed "
+            f"{summary['images']} image{'s' if len(paths) != 1 else ''}: {summary['normal']} normal, {anomalous} anomalous, {failed} failed "
             f"(model {summary['model']})"
         )
     if failed or anomalous:
