@@ -95,12 +95,16 @@ def _check_records(train_records: Sequence[ImageRecord], val_records: Sequence[I
 
 
 def _trainer(accelerator: str, root: Path, callback: ProgressCallback, module: AnomalyModule) -> L.Trainer:
+    """Deterministic kernels are requested on CUDA only. Lightning's `deterministic` sets
+    `torch.use_deterministic_algorithms` for the whole process, and on the CPU that swaps oneDNN convolutions for a
+    reference kernel tens of times slower; seeding alone makes CPU runs repeatable (pinned by the tests)."""
+    on_cuda = torch.cuda.is_available() and accelerator in ("auto", "gpu", "cuda")
     arguments = {**TRAINER_DEFAULTS, **module.trainer_arguments}
     return L.Trainer(
         accelerator=accelerator,
         devices=1,
         precision="32-true",
-        deterministic="warn",
+        deterministic="warn" if on_cuda else None,
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
