@@ -21,6 +21,7 @@ from sdk.resources.evaluation import (
     ThresholdChange,
     TrainingJob,
 )
+from sdk.resources.packaging import start_packaging_job
 from sdk.resources.tags import TaggedResource
 from sdk.waiters import wait_for
 
@@ -193,6 +194,19 @@ class Model(TaggedResource):
             until=until,
             anomalous_only=anomalous_only,
             page_size=page_size,
+        )
+
+    def package(
+        self, configuration: Mapping[str, Any], *, job_name: str | None = None, description: str | None = None
+    ) -> str:
+        """StartModelPackagingJob for this model; returns the job name (see `project.packaging_job(name)`)."""
+        return start_packaging_job(
+            self.client,
+            self.project_name,
+            self.model_version,
+            configuration=configuration,
+            job_name=job_name,
+            description=description,
         )
 
     @property

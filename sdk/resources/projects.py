@@ -16,6 +16,7 @@ from sdk.resources._base import WireModel, client_token_header, resolve_client
 from sdk.resources.datasets import DatasetCollection
 from sdk.resources.detections import Detection, list_detections
 from sdk.resources.models import Model, create_model, list_models
+from sdk.resources.packaging import PackagingJob, describe_packaging_job, list_packaging_jobs
 from sdk.resources.tags import TaggedResource
 
 
@@ -146,6 +147,12 @@ class Project(TaggedResource):
             anomalous_only=anomalous_only,
             page_size=page_size,
         )
+
+    def packaging_jobs(self, *, page_size: int | None = None) -> Iterator[PackagingJob]:
+        return list_packaging_jobs(self.client, self.project_name, page_size=page_size)
+
+    def packaging_job(self, job_name: str) -> PackagingJob:
+        return describe_packaging_job(self.client, self.project_name, job_name)
 
     def hosted_model(self) -> Model:
         """The project's only hosted model; NoHostedModelError when none or several are hosted."""
