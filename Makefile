@@ -26,3 +26,6 @@ test: install
 
 lint: install
 	$(BIN)/ruff check service sdk cli console tests bench
+
+docs: install
+	$(BIN)/python -m cli.docs
