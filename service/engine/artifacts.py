@@ -72,12 +72,10 @@ def _checkpoint(trained: TrainedModel) -> dict[str, Any]:
     }
 
 
-def _claim_destination(folder: Path) -> None:
-    """Refuse to overwrite a saved model; an existing empty folder (e.g. made by the caller) is replaced."""
-    if folder.exists():
-        if not folder.is_dir() or any(folder.iterdir()):
-            raise EngineError(f"{folder} already exists and is not an empty folder")
-        folder.rmdir()
+def _check_destination(folder: Path) -> None:
+    """Refuse to overwrite a saved model; an existing empty folder (e.g. made by the caller) will be replaced."""
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise EngineError(f"{folder} already exists and is not an empty folder")
 
 
 def save(
@@ -88,6 +86,7 @@ def save(
     Reports "exporting" progress and honours `cancel` between files; on cancellation or any error nothing is left.
     """
     folder = Path(folder)
+    _check_destination(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     reporter = Reporter(progress, cancel)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
@@ -100,7 +99,9 @@ def save(
         export_openvino(onnx_path, staging / OPENVINO_DIR)
         reporter.report("exporting", 3, 4, "writing metadata")
         (staging / METADATA_FILE).write_text(json.dumps(build_metadata(trained), indent=2))
-        _claim_destination(folder)
+        _check_destination(folder)
+        if folder.exists():
+            folder.rmdir()
         staging.rename(folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
