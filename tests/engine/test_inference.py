@@ -83,6 +83,8 @@ def test_concurrent_calls_return_what_sequential_calls_do(saved_model, tiny_data
 def test_bad_inputs_are_refused(inferencer, saved_model):
     with pytest.raises(ValueError, match="uint8"):
         inferencer.predict(np.zeros((1, 8, 8, 3), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"\(B, H, W, 3\)"):
+        inferencer.predict(np.zeros((8, 8, 3), dtype=np.uint8))
     with pytest.raises(ValueError, match="no images"):
         inferencer.predict([])
     with pytest.raises(ValueError, match="RGB"):

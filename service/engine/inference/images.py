@@ -54,10 +54,10 @@ def to_rgb_array(image: ImageLike) -> np.ndarray:
 def to_batches(images: ImagesLike) -> list[tuple[list[int], np.ndarray]]:
     """Group images into uint8 (B, H, W, 3) batches of equal size; each batch comes with the input positions it holds.
 
-    A 4-d uint8 array is one batch as it is; a sequence may mix sizes and kinds.
+    An array must be one uint8 (B, H, W, 3) batch; a sequence may mix sizes and kinds.
     """
-    if isinstance(images, np.ndarray) and images.ndim == 4:
-        if images.dtype != np.uint8 or images.shape[3] != 3:
+    if isinstance(images, np.ndarray):
+        if images.ndim != 4 or images.dtype != np.uint8 or images.shape[3] != 3:
             raise ValueError(f"expected uint8 (B, H, W, 3) images, got {images.dtype} {images.shape}")
         return [(list(range(images.shape[0])), np.ascontiguousarray(images))]
     arrays = [to_rgb_array(image) for image in images]
