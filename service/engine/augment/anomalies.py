@@ -44,8 +44,6 @@ class AnomalyBatch(NamedTuple):
 class SyntheticAnomalies:
     """Seeded generator: the same seed and inputs give the same outputs."""
 
-    fillers = 5
-
     def __init__(self, config: AnomalyConfig | None = None, seed: int = 0) -> None:
         self.config = config or AnomalyConfig()
         self.generator = torch.Generator().manual_seed(seed)
@@ -87,37 +85,50 @@ class SyntheticAnomalies:
         return masks[:, None]
 
     def _fill(self, images: torch.Tensor, anomalous: torch.Tensor) -> torch.Tensor:
-        """One foreign source for each anomalous image, (N, 3, H, W), grey where the image is grey."""
-        cfg, gen = self.config, self.generator
-        batch, channels, height, width = images.shape
-        count = len(anomalous)
-        kinds = torch.randint(0, self.fillers, (count,), generator=gen)
-        shift_y = int(torch.randint(height // 4, height - height // 4 + 1, (1,), generator=gen))
-        shift_x = int(torch.randint(width // 4, width - width // 4 + 1, (1,), generator=gen))
+        """One foreign source for each anomalous image, (N, 3, H, W), grey where the image is grey.
+
+        Sources: another image's texture, a shifted copy of the image itself, procedural noise around the image's mean,
+        a brightness shift and a blur. Each is computed only for the images that draw it.
+        """
+        height, width = images.shape[-2:]
+        gen = self.generator
+        kinds = torch.randint(0, 5, (len(anomalous),), generator=gen)
+        shift = (
+            int(torch.randint(height // 4, height - height // 4 + 1, (1,), generator=gen)),
+            int(torch.randint(width // 4, width - width // 4 + 1, (1,), generator=gen)),
+        )
         selected = images[anomalous]
         fill = torch.empty_like(selected)
-        for kind in range(self.fillers):
+        for kind in range(5):
             rows = (kinds == kind).nonzero().flatten()
             if len(rows) == 0:
                 continue
             own = selected[rows]
             if kind == 0:
-                donors = images[(anomalous[rows] + 1) % batch]
-                fill[rows] = torch.roll(donors, shifts=(shift_y, shift_x), dims=(2, 3)).flip(-1)
+                donors = images[(anomalous[rows] + 1) % images.shape[0]]
+                fill[rows] = torch.roll(donors, shifts=shift, dims=(2, 3)).flip(-1)
             elif kind == 1:
-                fill[rows] = torch.roll(own, shifts=(shift_y, shift_x), dims=(2, 3))
+                fill[rows] = torch.roll(own, shifts=shift, dims=(2, 3))
             elif kind == 2:
-                cells = torch.randint(2, 33, (2, len(rows)), generator=gen)
-                noise = perlin_noise(cells[0], cells[1], height, width, gen)[:, None]
-                amplitude = torch.rand(len(rows), 1, 1, 1, generator=gen) + 0.2
-                fill[rows] = (own.mean(dim=(1, 2, 3), keepdim=True) + amplitude * noise).expand(-1, channels, -1, -1)
+                fill[rows] = self._procedural_texture(own)
             elif kind == 3:
-                low, high = cfg.shade
-                sign = torch.where(torch.rand(len(rows), generator=gen) < 0.5, -1.0, 1.0)
-                delta = sign * (low + (high - low) * torch.rand(len(rows), generator=gen))
-                fill[rows] = own + delta[:, None, None, None]
+                fill[rows] = self._shaded(own)
             else:
                 fill[rows] = F.avg_pool2d(own, kernel_size=7, stride=1, padding=3, count_include_pad=False)
         is_grey = (selected.amax(dim=1) - selected.amin(dim=1)).flatten(1).amax(dim=1) < 1e-3
         grey_fill = fill.mean(dim=1, keepdim=True).expand_as(fill)
         return torch.where(is_grey[:, None, None, None], grey_fill, fill).clamp(0, 1)
+
+    def _procedural_texture(self, own: torch.Tensor) -> torch.Tensor:
+        count, channels, height, width = own.shape
+        cells = torch.randint(2, 33, (2, count), generator=self.generator)
+        noise = perlin_noise(cells[0], cells[1], height, width, self.generator)[:, None]
+        amplitude = torch.rand(count, 1, 1, 1, generator=self.generator) + 0.2
+        return (own.mean(dim=(1, 2, 3), keepdim=True) + amplitude * noise).expand(-1, channels, -1, -1)
+
+    def _shaded(self, own: torch.Tensor) -> torch.Tensor:
+        count = own.shape[0]
+        low, high = self.config.shade
+        sign = torch.where(torch.rand(count, generator=self.generator) < 0.5, -1.0, 1.0)
+        delta = sign * (low + (high - low) * torch.rand(count, generator=self.generator))
+        return own + delta[:, None, None, None]

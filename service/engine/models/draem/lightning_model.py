@@ -26,7 +26,7 @@ class DraemHyperparameters(Hyperparameters):
     learning_rate: float = 2e-3
     weight_decay: float = 1e-4
     warmup_steps: int = 50
-    max_steps: int = 3000
+    max_steps: int = 2000
     max_minutes: float = 10.0
     anomaly_probability: float = 0.5
     min_blend: float = 0.3

@@ -29,11 +29,11 @@ class SegmentationUNet(nn.Module):
     gain in image-level detection, and the half-resolution logits are upsampled bilinearly.
     """
 
-    def __init__(self, base_channels: int, depth: int) -> None:
+    def __init__(self, in_channels: int, base_channels: int, depth: int) -> None:
         super().__init__()
         widths = [base_channels * 2**level for level in range(depth + 1)]
         self.stem = nn.Sequential(
-            nn.Conv2d(3, widths[0], 3, stride=2, padding=1, bias=False),
+            nn.Conv2d(in_channels, widths[0], 3, stride=2, padding=1, bias=False),
             nn.BatchNorm2d(widths[0]),
             nn.ReLU(inplace=True),
         )
@@ -71,15 +71,26 @@ class DraemModel(nn.Module):
         smoothing_kernel: int = 5,
     ) -> None:
         super().__init__()
-        self.network = SegmentationUNet(base_channels, depth)
+        self.network = SegmentationUNet(6, base_channels, depth)
         self.top_k = max(1, round(score_top_fraction * image_size * image_size))
         self.smoothing_kernel = smoothing_kernel
+        self.min_deviation = 0.02
         self.register_buffer("mean", torch.tensor([0.5, 0.5, 0.5]).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor([0.25, 0.25, 0.25]).view(1, 3, 1, 1))
 
+    def normalise(self, images: torch.Tensor) -> torch.Tensor:
+        """Six channels: the image on a fixed scale, and standardised by its own mean and deviation.
+
+        The fixed scale keeps absolute brightness (a dark blotch on a dark part), the per-image one makes the network
+        indifferent to exposure and contrast changes between shots; which one matters depends on the product.
+        """
+        mean = images.mean(dim=(1, 2, 3), keepdim=True)
+        deviation = images.std(dim=(1, 2, 3), keepdim=True) + self.min_deviation
+        return torch.cat(((images - self.mean) / self.std, (images - mean) / deviation), dim=1)
+
     def logits(self, images: torch.Tensor) -> torch.Tensor:
         """Per-pixel defect logits (B, 1, H, W) for images in [0, 1]; what training optimises."""
-        return self.network((images - self.mean) / self.std)
+        return self.network(self.normalise(images))
 
     def forward(self, images: torch.Tensor) -> InferenceBatch:
         probabilities = torch.sigmoid(self.logits(images))
