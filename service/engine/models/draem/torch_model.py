@@ -71,22 +71,20 @@ class DraemModel(nn.Module):
         smoothing_kernel: int = 5,
     ) -> None:
         super().__init__()
-        self.network = SegmentationUNet(6, base_channels, depth)
+        self.network = SegmentationUNet(3, base_channels, depth)
         self.top_k = max(1, round(score_top_fraction * image_size * image_size))
         self.smoothing_kernel = smoothing_kernel
         self.min_deviation = 0.02
-        self.register_buffer("mean", torch.tensor([0.5, 0.5, 0.5]).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor([0.25, 0.25, 0.25]).view(1, 3, 1, 1))
 
     def normalise(self, images: torch.Tensor) -> torch.Tensor:
-        """Six channels: the image on a fixed scale, and standardised by its own mean and deviation.
+        """Standardise each image by its own mean and deviation: exposure and contrast drift between shots is normal.
 
-        The fixed scale keeps absolute brightness (a dark blotch on a dark part), the per-image one makes the network
-        indifferent to exposure and contrast changes between shots; which one matters depends on the product.
+        Measured against a fixed scale and against both scales side by side, this was the most accurate on both
+        benchmark datasets (README). `min_deviation` keeps flat images from being amplified into noise.
         """
         mean = images.mean(dim=(1, 2, 3), keepdim=True)
         deviation = images.std(dim=(1, 2, 3), keepdim=True) + self.min_deviation
-        return torch.cat(((images - self.mean) / self.std, (images - mean) / deviation), dim=1)
+        return (images - mean) / deviation
 
     def logits(self, images: torch.Tensor) -> torch.Tensor:
         """Per-pixel defect logits (B, 1, H, W) for images in [0, 1]; what training optimises."""
