@@ -5,6 +5,9 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# SQLite reuses the largest rowid after a delete; ids that processes, caches or page tokens hold must stay unique.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -82,7 +85,7 @@ class AccessKey(SQLModel, table=True):
 class Model(SQLModel, table=True):
     """A model version of a project: its training settings, status, evaluation summary and threshold in use."""
 
-    __table_args__ = (UniqueConstraint("project_id", "version"),)
+    __table_args__ = (UniqueConstraint("project_id", "version"), NEVER_REUSE_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True)
@@ -110,6 +113,8 @@ class Model(SQLModel, table=True):
 
 class TrainingJob(SQLModel, table=True):
     """The durable record of one training run; the worker pool claims QUEUED rows and reports progress here."""
+
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     model_id: int = Field(foreign_key="model.id", unique=True)
@@ -152,6 +157,8 @@ class Detection(SQLModel, table=True):
 
     Rows go with their model version (ON DELETE CASCADE); images are purged by date, so none outlive the retention.
     """
+
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     model_id: int = Field(foreign_key="model.id", ondelete="CASCADE", index=True)

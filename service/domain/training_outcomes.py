@@ -54,13 +54,25 @@ def settle_cancelled(engine: Engine, store: ObjectStore, *, job_id: int) -> None
 
 
 def settle_interrupted(
-    engine: Engine, store: ObjectStore, *, job_id: int, reason: str, count_attempt: bool, max_attempts: int
+    engine: Engine,
+    store: ObjectStore,
+    *,
+    job_id: int,
+    reason: str,
+    count_attempt: bool,
+    max_attempts: int,
+    worker_id: str | None = None,
 ) -> None:
-    """A RUNNING job whose worker ended without recording an outcome: requeue it, fail it, or finish its deletion."""
+    """A RUNNING job whose worker ended without recording an outcome: requeue it, fail it, or finish its deletion.
+
+    With `worker_id`, only the run of that worker is settled: a worker that ends late never touches a later run.
+    """
     with transaction(engine) as session:
         job = session.get(TrainingJob, job_id)
         model = session.get(Model, job.model_id) if job else None
         if job is None or model is None or job.state != JobState.RUNNING:
+            return
+        if worker_id is not None and job.worker_id not in (None, worker_id):
             return
         deleting = model.status == DELETING
         if deleting:

@@ -12,7 +12,7 @@ from service.storage import ObjectStore
 
 
 def build_job_runner(settings: Settings, engine: Engine, store: ObjectStore) -> JobRunner:
-    def settle(job_id: int, reason: str, count_attempt: bool) -> None:
+    def settle(job_id: int, reason: str, count_attempt: bool, worker_id: str | None) -> None:
         settle_interrupted(
             engine,
             store,
@@ -20,6 +20,7 @@ def build_job_runner(settings: Settings, engine: Engine, store: ObjectStore) -> 
             reason=reason,
             count_attempt=count_attempt,
             max_attempts=settings.training_max_attempts,
+            worker_id=worker_id,
         )
 
     return EmbeddedWorkerPool(settings, engine, settle=settle, environment=dict(os.environ))

@@ -23,8 +23,9 @@ from service.settings import Settings
 
 log = logging.getLogger("openlv.jobs")
 
-# settle(job_id, reason, count_attempt): record the end of a job whose worker stopped without recording it.
-Settle = Callable[[int, str, bool], None]
+# settle(job_id, reason, count_attempt, worker_id): record the end of a job whose worker stopped without recording it;
+# with a worker_id, only when that worker still owns the job.
+Settle = Callable[[int, str, bool, str | None], None]
 
 
 def worker_environment(settings: Settings, base: dict[str, str]) -> dict[str, str]:
@@ -73,7 +74,8 @@ class EmbeddedWorkerPool:
             orphans = [job.id for job in orphaned_jobs(session, heartbeat_timeout=self.heartbeat_timeout, exclude=own)]
         for job_id in orphans:
             log.warning("training job %s lost its worker; settling it", job_id)
-            self.settle(job_id, "the training worker stopped unexpectedly (killed, out of memory or crashed)", True)  # type: ignore[arg-type]
+            reason = "the training worker stopped unexpectedly (killed, out of memory or crashed)"
+            self.settle(job_id, reason, True, None)  # type: ignore[arg-type]
 
     def close(self) -> None:
         self._stop.set()
@@ -91,7 +93,7 @@ class EmbeddedWorkerPool:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
-            self.settle(job_id, "the service shut down during training", False)
+            self.settle(job_id, "the service shut down during training", False, process_id(child.pid))
 
     def running_jobs(self) -> dict[int, int]:
         """Job id -> worker process id of the jobs this pool runs now."""
@@ -119,7 +121,8 @@ class EmbeddedWorkerPool:
         for job_id, child in ended.items():
             if child.returncode != 0:
                 log.warning("training worker of job %s exited with code %s", job_id, child.returncode)
-            self.settle(job_id, f"the training worker process ended with exit code {child.returncode}", True)
+            reason = f"the training worker process ended with exit code {child.returncode}"
+            self.settle(job_id, reason, True, process_id(child.pid))
 
     def _enforce_cancellations(self) -> None:
         now = time.monotonic()

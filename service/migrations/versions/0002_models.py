@@ -41,7 +41,8 @@ def upgrade() -> None:
     sa.Column('evaluation_end_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['project_id'], ['project.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('project_id', 'version')
+    sa.UniqueConstraint('project_id', 'version'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('model', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_model_project_id'), ['project_id'], unique=False)
@@ -77,7 +78,8 @@ def upgrade() -> None:
     sa.Column('finished_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['model_id'], ['model.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('model_id')
+    sa.UniqueConstraint('model_id'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('trainingjob', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_trainingjob_created_at'), ['created_at'], unique=False)

@@ -34,7 +34,8 @@ def upgrade() -> None:
     sa.Column('height', sa.Integer(), nullable=False),
     sa.Column('caller', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.ForeignKeyConstraint(['model_id'], ['model.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('detection', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_detection_detected_at'), ['detected_at'], unique=False)
