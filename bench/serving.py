@@ -38,14 +38,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sdk.boto import boto3_client
 from service.db.engine import build_engine, transaction
 from service.db.models import Model, Project
-from service.domain.hosting import ARTIFACTS_FOLDER
+from service.domain.training_runs import ARTIFACTS_FOLDER
 from service.engine import artifacts
 from service.engine.data import mvtec_records
 from service.engine.inference import OnnxInferencer, to_rgb_array
 from service.engine.inference.layout import ONNX_FILE
 from service.engine.synthetic import make_synthetic_dataset
 from service.engine.training import fit
-from service.hosting.settings import HostingSettings
 from service.settings import Settings
 from service.storage import build_store
 
@@ -281,7 +280,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=60, help="requests per concurrency level (x c/2 above 2)")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
-    cores = HostingSettings().hosting_cpu_cores
+    cores = Settings().hosting_cpu_cores
     with tempfile.TemporaryDirectory(prefix="lv-bench-serving-") as scratch:
         work = Path(scratch)
         folder, bodies = train_model(work, args.model, args.image_size, args.dataset)

@@ -7,11 +7,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.ext import router as ext_router
 from service.api.lookoutvision import router as lookoutvision_router
 from service.context import AppContext
+from service.domain import hosting
 from service.errors import InternalServerException, ServiceError, UnknownOperationException, ValidationException
 from service.jobs.factory import build_job_runner
 from service.settings import Settings, get_settings
@@ -62,9 +64,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.jobs.start()
-        yield
-        app.state.jobs.close()
-        app.state.context.close()
+        app.state.hosting = hosting.open_hosting(app.state.context)
+        await run_in_threadpool(hosting.resume_hosting, app.state.hosting)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(app.state.hosting.runtime.close)
+            app.state.jobs.close()
+            app.state.context.close()
 
     app = FastAPI(title="openlv", version="0.1.0", lifespan=lifespan)
     app.state.context = AppContext.open(settings)

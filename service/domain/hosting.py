@@ -25,7 +25,14 @@ from service.context import AppContext
 from service.db.engine import transaction
 from service.db.models import Model, utcnow
 from service.domain.detections import DetectionRecord, purge_expired_images, save_detections
-from service.domain.training_runs import HOSTED, STARTING_HOSTING, STOPPING_HOSTING, TRAINED, get_model
+from service.domain.training_runs import (
+    ARTIFACTS_FOLDER,
+    HOSTED,
+    STARTING_HOSTING,
+    STOPPING_HOSTING,
+    TRAINED,
+    get_model,
+)
 from service.errors import ConflictException, ThrottlingException, ValidationException
 from service.hosting.autoscaling import ScalingPolicy
 from service.hosting.backend import InferenceRequest, NotDeployed, Overloaded, Prediction
@@ -35,11 +42,8 @@ from service.hosting.model_cache import ArtifactCache
 from service.hosting.predictor import load_predictor
 from service.hosting.recorder import BackgroundRecorder
 from service.hosting.runtime import HostingRuntime
-from service.hosting.settings import HostingSettings
 
 HOSTING_FAILED = "HOSTING_FAILED"
-ARTIFACTS_FOLDER = "artifacts/"
-"""Where training puts the engine's saved-model folder under `Model.artifacts_prefix` (training_execution.ARTIFACTS)."""
 _STARTABLE = {TRAINED, HOSTING_FAILED}
 _STOPPABLE = {HOSTED, STARTING_HOSTING, HOSTING_FAILED}
 
@@ -56,8 +60,9 @@ class Hosting:
         return self.context.engine
 
 
-def open_hosting(context: AppContext, settings: HostingSettings) -> Hosting:
+def open_hosting(context: AppContext) -> Hosting:
     """Build the embedded runtime: thread units, the artefact cache under LV_HOME and the detections log writer."""
+    settings = context.settings
     backend = EmbeddedBackend(
         lambda directory, threads: load_predictor(directory, runtime=settings.hosting_runtime, threads=threads),
         cpu_cores=settings.hosting_cpu_cores,

@@ -23,7 +23,7 @@ from service.domain.thresholds import DEFAULT_THRESHOLD, Policy, operating_point
 from service.domain.training_data import TrainingImage, TrainingSplit, training_split
 from service.domain.training_outcomes import fail_job, settle_cancelled
 from service.domain.training_progress import ProgressWriter
-from service.domain.training_runs import DELETING, TRAINED
+from service.domain.training_runs import ARTIFACTS_FOLDER, DELETING, TRAINED
 from service.engine import artifacts
 from service.engine.data import ImageRecord
 from service.engine.errors import EngineError, TrainingCancelledError
@@ -33,7 +33,6 @@ from service.settings import Settings
 from service.storage import ObjectStore
 
 log = logging.getLogger("openlv.training")
-ARTIFACTS = "artifacts/"
 SEED = 0
 
 
@@ -88,7 +87,7 @@ class TrainingRun:
         )
         self.progress.note("Saving artefacts: weights, ONNX, OpenVINO IR, metadata.")
         artifacts.save(trained, work / "artifacts")
-        _upload_folder(self.store, work / "artifacts", model.artifacts_prefix + ARTIFACTS)
+        _upload_folder(self.store, work / "artifacts", model.artifacts_prefix + ARTIFACTS_FOLDER)
         by_sha = {image.sha256: image for image in self.split.test}
         scores = TestScores(
             images=[

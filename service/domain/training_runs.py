@@ -20,6 +20,8 @@ from service.storage import ObjectStore, validate_key
 TRAINING, TRAINED, TRAINING_FAILED = "TRAINING", "TRAINED", "TRAINING_FAILED"
 HOSTED, STARTING_HOSTING, STOPPING_HOSTING, DELETING = "HOSTED", "STARTING_HOSTING", "STOPPING_HOSTING", "DELETING"
 _BUSY_HOSTING = {HOSTED, STARTING_HOSTING, STOPPING_HOSTING}
+ARTIFACTS_FOLDER = "artifacts/"
+"""Where training puts the engine's saved-model folder under `Model.artifacts_prefix`, and hosting reads it."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 from service.hosting.backend import DeploymentError, DeploymentSpec, InferenceBackend
 from service.hosting.model_cache import ArtifactCache
 from service.hosting.recorder import BackgroundRecorder
-from service.hosting.settings import HostingSettings
+from service.settings import Settings
 
 log = logging.getLogger("openlv.hosting")
 
@@ -24,7 +24,7 @@ class HostingRuntime:
         backend: InferenceBackend,
         cache: ArtifactCache,
         recorder: BackgroundRecorder[Any],
-        settings: HostingSettings,
+        settings: Settings,
         sweep_retention: Callable[[], None],
     ) -> None:
         self.backend = backend

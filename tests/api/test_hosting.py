@@ -171,3 +171,9 @@ def test_a_model_whose_artefacts_cannot_load_fails_hosting_with_the_reason(
     assert "cannot be loaded" in description["StatusMessage"]
     assert lv.stop_model(ProjectName=project_name, ModelVersion="1")["Status"] == "STOPPING_HOSTING"
     wait_for_status(lv, project_name, "1", "TRAINED")
+
+
+def test_describe_model_reports_the_units_serving_a_hosted_model(lv: Any, hosted: str) -> None:
+    description = lv.describe_model(ProjectName=hosted, ModelVersion="1")["ModelDescription"]
+    assert description["Status"] == "HOSTED"
+    assert 1 <= description["CurrentInferenceUnits"] <= description["MaxInferenceUnits"] == 2

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from service.db.engine import transaction
 from service.db.models import Model, Project
-from service.domain.hosting import ARTIFACTS_FOLDER
+from service.domain.training_runs import ARTIFACTS_FOLDER
 from service.engine import artifacts
 from service.engine.data import ImageRecord, mvtec_records
 from service.engine.training import fit

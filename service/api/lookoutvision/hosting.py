@@ -1,35 +1,19 @@
-"""StartModel, StopModel, DetectAnomalies; the hosting runtime lives as long as the app (router lifespan)."""
+"""StartModel, StopModel, DetectAnomalies."""
 
 import base64
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import ClientToken, Context
 from service.db.engine import transaction
 from service.domain import hosting
 from service.domain.idempotency import idempotent
 from service.hosting.backend import Prediction
-from service.hosting.settings import HostingSettings
 from service.hosting.verdict import ANOMALY_COLOR, ANOMALY_LABEL, BACKGROUND_COLOR, BACKGROUND_LABEL
 
-
-@asynccontextmanager
-async def hosting_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    service = hosting.open_hosting(app.state.context, HostingSettings())
-    app.state.hosting = service
-    await run_in_threadpool(hosting.resume_hosting, service)
-    try:
-        yield
-    finally:
-        await run_in_threadpool(service.runtime.close)
-
-
-router = APIRouter(lifespan=hosting_lifespan)
+router = APIRouter()
 
 
 def get_hosting(request: Request) -> hosting.Hosting:

@@ -10,7 +10,7 @@ from service.api.pagination import decode_token, encode_token, page_size
 from service.arns import model_arn
 from service.db.engine import transaction
 from service.db.models import Model, Project
-from service.domain import projects, tags, training_runs
+from service.domain import hosting, projects, tags, training_runs
 from service.domain.algorithms import choose_training
 from service.domain.evaluation import MANIFEST, RESULT
 from service.domain.idempotency import idempotent
@@ -136,12 +136,16 @@ def create_model(
 
 
 @router.get("/projects/{project_name}/models/{model_version}")
-def describe_model(project_name: str, model_version: str, context: Context) -> dict[str, Any]:
+def describe_model(project_name: str, model_version: str, context: Context, request: Request) -> dict[str, Any]:
     with transaction(context.engine) as session:
         model = training_runs.get_model(session, project_name=project_name, version=model_version)
         project = session.get(Project, model.project_id)
         assert project is not None
-        return {"ModelDescription": model_description(context.settings, project, model)}
+        description = model_description(context.settings, project, model)
+    units = hosting.current_units(request.app.state.hosting, model)
+    if units is not None:
+        description["CurrentInferenceUnits"] = units
+    return {"ModelDescription": description}
 
 
 @router.get("/projects/{project_name}/models")
