@@ -175,3 +175,27 @@ class Detection(SQLModel, table=True):
     width: int
     height: int
     caller: str = Field(default="", max_length=128)
+
+
+class PackagingJob(SQLModel, table=True):
+    """A StartModelPackagingJob: the Greengrass settings asked for, where the edge bundle goes, and how it went.
+
+    Rows go with their model version (`training_runs.remove_model_rows`); bundles already written stay in storage.
+    """
+
+    __table_args__ = (UniqueConstraint("project_id", "job_name"), NEVER_REUSE_IDS)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    model_id: int = Field(foreign_key="model.id", index=True)
+    model_version: int
+    job_name: str = Field(max_length=64)
+    description: str = Field(default="", max_length=256)
+    configuration: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    component_name: str = Field(max_length=128, index=True)
+    component_version: str = Field(max_length=64)
+    output_key: str = Field(max_length=1024)
+    status: str = Field(max_length=16, index=True)
+    status_message: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
-from service.db.models import Model, ThresholdChange, TrainingJob, TrainingLogLine
+from service.db.models import Model, PackagingJob, ThresholdChange, TrainingJob, TrainingLogLine
 from service.domain.algorithms import TrainingChoice
 from service.domain.projects import get_project
 from service.domain.training_data import check_training_data
@@ -143,6 +143,8 @@ def remove_model_rows(session: Session, *, model: Model) -> None:
         session.delete(job)
     for change in session.exec(select(ThresholdChange).where(ThresholdChange.model_id == model.id)):
         session.delete(change)
+    for packaging_job in session.exec(select(PackagingJob).where(PackagingJob.model_id == model.id)):
+        session.delete(packaging_job)
     session.flush()
     session.delete(model)
     session.flush()

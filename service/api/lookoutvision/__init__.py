@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Depends
 
-from service.api.lookoutvision import datasets, hosting, models, projects, tags
+from service.api.lookoutvision import datasets, hosting, models, packaging, projects, tags
 from service.auth.dependency import require_signature
 
 router = APIRouter(prefix="/2020-11-20", dependencies=[Depends(require_signature)])
@@ -11,3 +11,4 @@ router.include_router(datasets.router)
 router.include_router(tags.router)
 router.include_router(models.router)
 router.include_router(hosting.router)
+router.include_router(packaging.router)
