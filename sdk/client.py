@@ -17,8 +17,8 @@ from sdk._transport import (
 from sdk.errors import APIConnectionError, APIError
 
 
-class Client:
-    """A synchronous openlv client.
+class _ClientBase:
+    """Configuration shared by both clients.
 
     Everything falls back to the environment: the endpoint to `LV_ENDPOINT_URL` (else http://127.0.0.1:8642), the
     credentials to the usual AWS sources (env vars, shared credentials file, `profile`) and then to the credentials file
@@ -45,7 +45,17 @@ class Client:
             timeout=timeout,
             max_retries=max_retries,
         )
-        self._http = httpx.Client(timeout=timeout)
+        self._open_http()
+
+    def _open_http(self) -> None:
+        raise NotImplementedError
+
+
+class Client(_ClientBase):
+    """A synchronous openlv client (see `_ClientBase` for where its settings come from)."""
+
+    def _open_http(self) -> None:
+        self._http = httpx.Client(timeout=self.config.timeout)
 
     def request(self, method: str, path: str, **options: Any) -> dict[str, Any]:
         """Send a signed request to `path` (e.g. `/2020-11-20/projects`) and return the JSON answer."""
@@ -75,30 +85,11 @@ class Client:
         self.close()
 
 
-class AsyncClient:
+class AsyncClient(_ClientBase):
     """The asyncio twin of `Client`, with the same fallbacks, retries and errors."""
 
-    def __init__(
-        self,
-        endpoint_url: str | None = None,
-        *,
-        region: str | None = None,
-        access_key_id: str | None = None,
-        secret_access_key: str | None = None,
-        profile: str | None = None,
-        timeout: float = 60.0,
-        max_retries: int = 4,
-    ) -> None:
-        self.config = ClientConfig.resolve(
-            endpoint_url=endpoint_url,
-            region=region,
-            access_key_id=access_key_id,
-            secret_access_key=secret_access_key,
-            profile=profile,
-            timeout=timeout,
-            max_retries=max_retries,
-        )
-        self._http = httpx.AsyncClient(timeout=timeout)
+    def _open_http(self) -> None:
+        self._http = httpx.AsyncClient(timeout=self.config.timeout)
 
     async def request(self, method: str, path: str, **options: Any) -> dict[str, Any]:
         attempt = 0
