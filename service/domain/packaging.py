@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from service.db.engine import transaction
 from service.db.models import Model, PackagingJob, Project, utcnow
-from service.domain.packaging_bundle import BundleError, BundleSpec, build_bundle
+from service.domain.packaging_bundle import BundleError, BundleSpec, build_bundle, is_bundled
 from service.domain.packaging_targets import EdgeTarget, parse_target
 from service.domain.projects import get_project
 from service.domain.training_runs import ARTIFACTS_FOLDER, HOSTED, TRAINED, get_model
@@ -189,7 +189,8 @@ def run_job(engine: Engine, store: ObjectStore, job_id: int) -> None:
         artifacts = model.artifacts_prefix + ARTIFACTS_FOLDER
         key = job.output_key
     try:
-        files = {name.removeprefix(artifacts): store.get(name) for name in store.list(artifacts)}
+        names = [name.removeprefix(artifacts) for name in store.list(artifacts)]
+        files = {name: store.get(artifacts + name) for name in names if is_bundled(name)}
         bundle = build_bundle(files, spec)
         if store.exists(key):
             raise BundleError(f"An object appeared at s3://{store.bucket}/{key} meanwhile; nothing was overwritten.")

@@ -31,6 +31,11 @@ DECOMPRESSED_PATH = "{artifacts:decompressedPath}"
 """The Greengrass recipe variable for the folder where a device unpacks the component's archives."""
 
 
+def is_bundled(name: str) -> bool:
+    """Whether a file of the saved-model folder goes into the bundle (all but the torch checkpoint)."""
+    return name != CHECKPOINT_FILE
+
+
 class BundleError(Exception):
     """The saved model cannot be packaged (files missing or unreadable)."""
 
@@ -69,9 +74,9 @@ def build_bundle(model_files: Mapping[str, bytes], spec: BundleSpec) -> bytes:
         raise BundleError(f"The trained model's {METADATA_FILE} is not valid JSON; train the model again.") from None
     image_size = spec.image_size or int(saved_metadata.get("image_size") or 0) or None
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name in sorted(model_files):
-            if name not in (CHECKPOINT_FILE, METADATA_FILE):
+            if is_bundled(name) and name != METADATA_FILE:
                 archive.writestr(name, model_files[name])
         archive.writestr(METADATA_FILE, json.dumps(edge_metadata(saved_metadata, spec, image_size), indent=2))
         archive.writestr(RECIPE_FILE, json.dumps(recipe(spec, image_size), indent=2))

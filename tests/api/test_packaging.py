@@ -171,7 +171,11 @@ def test_the_recipe_run_command_loads_the_bundle_on_a_device(tiny_model: TinyMod
     assert 0.0 <= float(ran.stdout.split()[-1]) <= 1.0
 
 
-def test_jobs_list_newest_first_in_pages(server: LiveServer, lv: Any, trained: str) -> None:
+def test_jobs_list_newest_first_in_pages(server: LiveServer, lv: Any, project_name: str, tmp_path: Path) -> None:
+    """On a TRAINED model without artefacts (its jobs fail at once, so the pages need no zipping)."""
+    trained = project_name
+    lv.create_project(ProjectName=trained)
+    add_trained_model(server, trained, tmp_path)
     names = []
     for minor in range(3):
         configuration = greengrass(server, trained, ComponentVersion=f"1.{minor}.0")
@@ -187,7 +191,7 @@ def test_jobs_list_newest_first_in_pages(server: LiveServer, lv: Any, trained: s
         ProjectName=trained, PaginationConfig={"PageSize": 1}
     )
     assert [job["JobName"] for page in pages for job in page["ModelPackagingJobs"]] == names[::-1]
-    assert all(wait_for_job(lv, trained, name)["Status"] == "SUCCEEDED" for name in names)
+    assert all(wait_for_job(lv, trained, name)["Status"] == "FAILED" for name in names)
 
 
 def test_names_and_component_versions_are_unique(server: LiveServer, lv: Any, trained: str) -> None:
@@ -227,35 +231,33 @@ def test_a_client_token_starts_one_job(server: LiveServer, lv: Any, trained: str
     assert len(lv.list_model_packaging_jobs(ProjectName=trained)["ModelPackagingJobs"]) == 1
 
 
-@pytest.mark.parametrize(
-    ("overrides", "fragment"),
-    [
-        ({"S3OutputLocation": {"Bucket": "someone-elses-bucket"}}, "bucket"),
-        ({"S3OutputLocation": {"Bucket": "BUCKET", "Prefix": "../outside"}}, "invalid object key"),
-        ({"TargetDevice": "jetson_xavier"}, "exactly one of TargetDevice and TargetPlatform"),
-        ({"TargetPlatform": None, "TargetDevice": "raspberry_pi"}, "not supported"),
-        ({"TargetPlatform": {"Os": "WINDOWS", "Arch": "X86_64"}}, "Os"),
-        ({"TargetPlatform": {"Os": "LINUX", "Arch": "ARM64", "Accelerator": "NVIDIA"}}, "gpu-code"),
-        ({"CompilerOptions": "not json"}, "JSON object"),
-        ({"CompilerOptions": '{"gpu-code": "sm_75"}'}, "do not apply to a CPU"),
-        ({"ComponentVersion": "1.0"}, "ComponentVersion"),
-    ],
-)
-def test_invalid_settings_are_refused(
-    server: LiveServer, lv: Any, trained: str, overrides: dict[str, Any], fragment: str
-) -> None:
-    settings = greengrass(server, trained)["Greengrass"]
-    for name, value in overrides.items():
-        if value is None:
-            settings.pop(name)
-        elif name == "S3OutputLocation" and value["Bucket"] == "BUCKET":
-            settings[name] = {**value, "Bucket": server.context.store.bucket}
-        else:
-            settings[name] = value
-    with pytest.raises(ClientError) as refused:
-        lv.start_model_packaging_job(ProjectName=trained, ModelVersion="1", Configuration={"Greengrass": settings})
-    assert error_code(refused) == "ValidationException"
-    assert fragment in refused.value.response["Error"]["Message"]
+INVALID_SETTINGS: list[tuple[dict[str, Any], str]] = [
+    ({"S3OutputLocation": {"Bucket": "someone-elses-bucket"}}, "bucket"),
+    ({"S3OutputLocation": {"Prefix": "../outside"}}, "invalid object key"),
+    ({"TargetDevice": "jetson_xavier"}, "exactly one of TargetDevice and TargetPlatform"),
+    ({"TargetPlatform": None, "TargetDevice": "raspberry_pi"}, "not supported"),
+    ({"TargetPlatform": {"Os": "WINDOWS", "Arch": "X86_64"}}, "Os"),
+    ({"TargetPlatform": {"Os": "LINUX", "Arch": "ARM64", "Accelerator": "NVIDIA"}}, "gpu-code"),
+    ({"CompilerOptions": "not json"}, "JSON object"),
+    ({"CompilerOptions": '{"gpu-code": "sm_75"}'}, "do not apply to a CPU"),
+    ({"ComponentVersion": "1.0"}, "ComponentVersion"),
+]
+
+
+def test_invalid_settings_are_refused(server: LiveServer, lv: Any, trained: str) -> None:
+    for overrides, fragment in INVALID_SETTINGS:
+        settings = greengrass(server, trained)["Greengrass"]
+        for name, value in overrides.items():
+            if value is None:
+                settings.pop(name)
+            elif name == "S3OutputLocation":
+                settings[name] = {**settings[name], **value}
+            else:
+                settings[name] = value
+        with pytest.raises(ClientError) as refused:
+            lv.start_model_packaging_job(ProjectName=trained, ModelVersion="1", Configuration={"Greengrass": settings})
+        assert error_code(refused) == "ValidationException", overrides
+        assert fragment in refused.value.response["Error"]["Message"], overrides
     assert lv.list_model_packaging_jobs(ProjectName=trained)["ModelPackagingJobs"] == []
 
 
