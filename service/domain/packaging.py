@@ -8,7 +8,7 @@ it SUCCEEDED or FAILED. A job whose process died keeps no RUNNING row forever: o
 
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -163,8 +163,8 @@ def list_jobs(session: Session, *, project_name: str, below_id: int, limit: int)
     return jobs
 
 
-def _settle_if_stale(session: Session, job: PackagingJob, now: datetime | None = None) -> None:
-    if job.status in (CREATED, RUNNING) and (now or utcnow()) - job.updated_at > STALE_AFTER:
+def _settle_if_stale(session: Session, job: PackagingJob) -> None:
+    if job.status in (CREATED, RUNNING) and utcnow() - job.updated_at > STALE_AFTER:
         _set_status(job, FAILED, "Packaging was interrupted (the service stopped); start a new packaging job.")
         session.add(job)
         session.flush()
@@ -196,7 +196,7 @@ def run_job(engine: Engine, store: ObjectStore, job_id: int) -> None:
             raise BundleError(f"An object appeared at s3://{store.bucket}/{key} meanwhile; nothing was overwritten.")
         store.put(key, bundle, content_type="application/zip")
     except Exception as error:
-        if not isinstance(error, BundleError):
+        if not isinstance(error, BundleError | ResourceNotFoundException):
             log.exception("packaging job %s failed", job_id)
         _finish(engine, job_id, FAILED, _failure_message(error))
         return
@@ -209,7 +209,7 @@ def run_job(engine: Engine, store: ObjectStore, job_id: int) -> None:
 def _failure_message(error: Exception) -> str:
     if isinstance(error, BundleError):
         return str(error)
-    if isinstance(error, KeyError | FileNotFoundError):
+    if isinstance(error, ResourceNotFoundException):
         return "The trained model's artifacts are no longer in storage; the model may have been deleted."
     return "Packaging failed unexpectedly; see the service log."
 
