@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+from PIL import Image
 from scipy import ndimage
 
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 
 def _as_numpy(values: Any) -> np.ndarray:
-    if isinstance(values, torch.Tensor):
+    """Arrays, lists or torch tensors (duck-typed, so edge devices need no torch) as a numpy array."""
+    if hasattr(values, "detach"):
         values = values.detach().cpu().numpy()
     return np.asarray(values)
 
@@ -110,8 +110,8 @@ def resize_map(anomaly_map: Any, size: tuple[int, int]) -> np.ndarray:
     array = _as_2d_float(anomaly_map)
     if array.shape == (height, width):
         return array.copy()
-    tensor = torch.from_numpy(np.ascontiguousarray(array))[None, None]
-    return F.interpolate(tensor, size=(height, width), mode="bilinear", align_corners=False)[0, 0].numpy()
+    resized = Image.fromarray(np.ascontiguousarray(array), mode="F").resize((width, height), Image.Resampling.BILINEAR)
+    return np.asarray(resized, dtype=np.float32)
 
 
 def postprocess(

@@ -93,9 +93,11 @@ def test_bad_inputs_are_refused(inferencer, saved_model):
         load_inferencer(saved_model(MODEL).folder, "tensorrt")  # type: ignore[arg-type]
 
 
-def test_inferencers_load_neither_lightning_nor_the_service():
+def test_inferencers_load_neither_torch_lightning_nor_the_service():
+    """An edge device runs exported models with ONNX Runtime or OpenVINO alone."""
     code = (
-        "import sys, service.engine.inference; print(sorted({'lightning', 'fastapi', 'sqlmodel'} & set(sys.modules)))"
+        "import sys, service.engine.inference; "
+        "print(sorted({'torch', 'lightning', 'fastapi', 'sqlmodel'} & set(sys.modules)))"
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "[]"
