@@ -141,3 +141,11 @@ def test_registry_builds_patchcore_and_a_lightning_trainer_fits_it() -> None:
     assert len(module.validation_outputs) == 2
     with pytest.raises(ValueError):
         PatchcoreHyperparameters(layers=("layer2", "layer9"))
+
+
+def test_memory_bank_is_capped_whatever_the_coreset_ratio() -> None:
+    module = Patchcore(PatchcoreHyperparameters(weights="random", image_size=SIZE, coreset_ratio=0.5, max_memory_bank=40))
+    embeddings = torch.randn(400, 16)
+    assert module.select_memory_bank(embeddings).shape == (40, 16)
+    uncapped = Patchcore(PatchcoreHyperparameters(weights="random", image_size=SIZE, coreset_ratio=0.5))
+    assert uncapped.select_memory_bank(embeddings).shape == (200, 16)

@@ -14,6 +14,9 @@ class PatchcoreHyperparameters(Hyperparameters):
     weights: str = Field("imagenet", description='"imagenet", "random" or the path of a torchvision state dict')
     layers: tuple[str, ...] = ("layer2", "layer3")
     coreset_ratio: float = Field(0.1, gt=0, le=1)
+    max_memory_bank: int = Field(
+        8192, ge=1, description="Cap on the coreset size: inference cost and memory grow with the bank, not accuracy."
+    )
     num_neighbors: int = Field(9, ge=1)
     pre_projection_dim: int = Field(128, ge=1)
     seed: int = 0

@@ -52,7 +52,8 @@ class Patchcore(AnomalyModule):
         self.model.set_memory_bank(self.select_memory_bank(embeddings))
 
     def select_memory_bank(self, embeddings: torch.Tensor) -> torch.Tensor:
-        count = max(1, round(self.hyperparameters.coreset_ratio * embeddings.shape[0]))
+        wanted = round(self.hyperparameters.coreset_ratio * embeddings.shape[0])
+        count = max(1, min(wanted, self.hyperparameters.max_memory_bank))
         if count >= embeddings.shape[0]:
             return embeddings
         return embeddings[greedy_coreset_indices(embeddings, count, seed=self.hyperparameters.seed)]
