@@ -4,7 +4,6 @@ import io
 from pathlib import Path
 
 import lightning as L
-import pytest
 import torch
 
 from service.engine.data import AnomalyDataModule, mvtec_records
@@ -12,6 +11,7 @@ from service.engine.models.draem import DraemHyperparameters, DraemLightning, Dr
 from service.engine.registry import get_model, get_spec
 from service.engine.synthetic import make_synthetic_dataset
 from service.engine.types import InferenceBatch
+from tests.engine.onnx_check import assert_matches_in_onnx_runtime
 
 SIZE = 64
 
@@ -91,25 +91,8 @@ def test_state_dict_round_trip() -> None:
 
 
 def test_exports_to_onnx_and_matches_in_onnx_runtime(tmp_path: Path) -> None:
-    ort = pytest.importorskip("onnxruntime")
     model = _small().model.eval()
-    images = torch.rand(2, 3, SIZE, SIZE)
-    path = tmp_path / "draem.onnx"
-    torch.onnx.export(
-        model,
-        (images,),
-        str(path),
-        input_names=["images"],
-        output_names=list(InferenceBatch._fields),
-        opset_version=17,
-        dynamo=False,
-    )
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    pred_score, anomaly_map = session.run(None, {"images": images.numpy()})
-    with torch.no_grad():
-        expected = model(images)
-    assert torch.allclose(torch.from_numpy(anomaly_map), expected.anomaly_map, atol=1e-5)
-    assert torch.allclose(torch.from_numpy(pred_score), expected.pred_score, atol=1e-5)
+    assert_matches_in_onnx_runtime(model, torch.rand(2, 3, SIZE, SIZE), tmp_path / "draem.onnx", rtol=1e-5, atol=1e-5)
 
 
 def test_input_standardisation_ignores_exposure() -> None:

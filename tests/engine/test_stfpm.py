@@ -4,7 +4,6 @@ import io
 from pathlib import Path
 
 import lightning as L
-import pytest
 import torch
 
 from service.engine.data import AnomalyDataModule, mvtec_records
@@ -13,6 +12,7 @@ from service.engine.models.stfpm.loss import feature_pyramid_loss
 from service.engine.registry import get_spec
 from service.engine.synthetic import make_synthetic_dataset
 from service.engine.types import InferenceBatch
+from tests.engine.onnx_check import assert_matches_in_onnx_runtime
 
 SIZE = 64
 
@@ -91,22 +91,5 @@ def test_state_dict_round_trip_restores_the_student() -> None:
 
 
 def test_exports_to_onnx_and_matches_in_onnx_runtime(tmp_path: Path) -> None:
-    ort = pytest.importorskip("onnxruntime")
     model = _small().model.eval()
-    images = torch.rand(2, 3, SIZE, SIZE)
-    path = tmp_path / "stfpm.onnx"
-    torch.onnx.export(
-        model,
-        (images,),
-        str(path),
-        input_names=["images"],
-        output_names=list(InferenceBatch._fields),
-        opset_version=17,
-        dynamo=False,
-    )
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    pred_score, anomaly_map = session.run(None, {"images": images.numpy()})
-    with torch.no_grad():
-        expected = model(images)
-    assert torch.allclose(torch.from_numpy(anomaly_map), expected.anomaly_map, rtol=1e-4, atol=1e-6)
-    assert torch.allclose(torch.from_numpy(pred_score), expected.pred_score, rtol=1e-4, atol=1e-6)
+    assert_matches_in_onnx_runtime(model, torch.rand(2, 3, SIZE, SIZE), tmp_path / "stfpm.onnx", rtol=1e-4, atol=1e-6)
