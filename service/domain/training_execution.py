@@ -86,7 +86,7 @@ class TrainingRun:
             work_dir=work / "engine",
         )
         self.progress.note("Saving artefacts: weights, ONNX, OpenVINO IR, metadata.")
-        artifacts.save(trained, work / "artifacts")
+        artifacts.save(trained, work / "artifacts", progress=self.progress, cancel=cancelled)
         _upload_folder(self.store, work / "artifacts", model.artifacts_prefix + ARTIFACTS_FOLDER)
         by_sha = {image.sha256: image for image in self.split.test}
         scores = TestScores(

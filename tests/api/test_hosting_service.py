@@ -1,5 +1,6 @@
 """Hosting behaviour that needs its own server: throttling with a tiny queue, and re-hosting after a restart."""
 
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -37,18 +38,26 @@ def test_a_full_model_throttles_with_retry_after_and_nothing_hangs(cramped: Live
     lv.start_model(ProjectName="throttled", ModelVersion="1", MinInferenceUnits=1, MaxInferenceUnits=1)
     wait_for_status(lv, "throttled", "1", "HOSTED")
     body = encode(defective_pixels(tiny_model[1][0]), size=(1024, 1024))
+    start = threading.Barrier(16)
 
     def call(_: int) -> tuple[str, dict[str, str]]:
+        start.wait()
         try:
             lv.detect_anomalies(ProjectName="throttled", ModelVersion="1", Body=body, ContentType="image/png")
             return "ok", {}
         except ClientError as error:
             return error.response["Error"]["Code"], error.response["ResponseMetadata"]["HTTPHeaders"]
 
+    # One unit with one queue slot: 16 requests released together overflow it; a fast machine may drain a round in
+    # time, so a few rounds are allowed before throttling is declared missing.
+    outcomes: list[tuple[str, dict[str, str]]] = []
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=12) as pool:
-        outcomes = list(pool.map(call, range(12)))
-    assert time.monotonic() - started < 60
+    for _ in range(5):
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            outcomes += list(pool.map(call, range(16)))
+        if any(code == "ThrottlingException" for code, _ in outcomes):
+            break
+    assert time.monotonic() - started < 120
     codes = [code for code, _ in outcomes]
     assert set(codes) <= {"ok", "ThrottlingException"}, codes
     assert "ok" in codes and "ThrottlingException" in codes, codes

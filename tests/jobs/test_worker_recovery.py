@@ -33,6 +33,9 @@ def _job(context: AppContext) -> TrainingJob:
         return job
 
 
+MID_RUN_PHASES = {"training", "validating", "evaluating", "exporting"}
+
+
 def _wait(predicate: Any, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -75,7 +78,9 @@ def test_killed_service_leaves_failed_model_with_message_after_restart(
     )
     _wait(lambda: _reachable(lv), 60, "the service process to start")
     lv.create_model(ProjectName="crash", OutputConfig=OUTPUT, **FAST_TRAINING)
-    _wait(lambda: _job(context).phase in {"training", "validating"}, 120, "training to start")
+    # Any phase after the worker started and before the outcome is recorded; exporting lasts seconds even when a tiny
+    # model trains in one, so a fast machine cannot slip past the window between two polls.
+    _wait(lambda: _job(context).phase in MID_RUN_PHASES, 120, "training to start")
     worker_pid = int((_job(context).worker_id or "").rpartition(":")[2])
 
     os.killpg(os.getpgid(worker_pid), signal.SIGKILL)
