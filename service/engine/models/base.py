@@ -54,3 +54,23 @@ class AnomalyModule(L.LightningModule):
 
     def configure_optimizers(self) -> Any:
         return None
+
+
+class OnePassAnomalyModule(AnomalyModule):
+    """A model fitted from one pass over the good images, without an optimiser (PatchCore, PaDiM).
+
+    Subclasses gather statistics in `training_step` and fit from them in `finish_pass`. Lightning validates before
+    `on_train_epoch_end` runs, so the pass is finished when validation starts too; `finish_pass` must do nothing when
+    nothing new was gathered.
+    """
+
+    trainer_arguments: ClassVar[dict[str, Any]] = {"max_epochs": 1, "num_sanity_val_steps": 0}
+
+    def finish_pass(self) -> None:
+        raise NotImplementedError
+
+    def on_validation_start(self) -> None:
+        self.finish_pass()
+
+    def on_train_epoch_end(self) -> None:
+        self.finish_pass()

@@ -1,18 +1,14 @@
 """PaDiM training: one pass over the good images accumulating per-position Gaussians; no optimiser."""
 
-from typing import Any, ClassVar
-
 import torch
 
-from service.engine.models.base import AnomalyModule
+from service.engine.models.base import OnePassAnomalyModule
 from service.engine.models.padim.gaussian import StreamingGaussians
 from service.engine.models.padim.hyperparameters import PadimHyperparameters
 from service.engine.models.padim.torch_model import PadimModel
 
 
-class Padim(AnomalyModule):
-    trainer_arguments: ClassVar[dict[str, Any]] = {"max_epochs": 1, "num_sanity_val_steps": 0}
-
+class Padim(OnePassAnomalyModule):
     def __init__(self, hyperparameters: PadimHyperparameters) -> None:
         model = PadimModel(
             backbone=hyperparameters.backbone,
@@ -34,15 +30,7 @@ class Padim(AnomalyModule):
         with torch.no_grad():
             self._gaussians.update(self.model.embed(batch["image"]))
 
-    def on_validation_start(self) -> None:
-        """Lightning validates before `on_train_epoch_end` runs, so the Gaussians are fitted here when validation
-        follows."""
-        self._fit_gaussians()
-
-    def on_train_epoch_end(self) -> None:
-        self._fit_gaussians()
-
-    def _fit_gaussians(self) -> None:
+    def finish_pass(self) -> None:
         if self._gaussians.count == 0:
             return
         mean, inverse_covariance = self._gaussians.finish()

@@ -1,19 +1,15 @@
 """PatchCore training: one pass over the good images collecting patch features, then a coreset as the memory bank."""
 
-from typing import Any, ClassVar
-
 import torch
 
-from service.engine.models.base import AnomalyModule
+from service.engine.models.base import OnePassAnomalyModule
 from service.engine.models.patchcore.coreset import greedy_coreset_indices
 from service.engine.models.patchcore.hyperparameters import PatchcoreHyperparameters
 from service.engine.models.patchcore.torch_model import PatchcoreModel
 
 
-class Patchcore(AnomalyModule):
+class Patchcore(OnePassAnomalyModule):
     """No optimiser: `training_step` only embeds; the memory bank is built when the (single) epoch ends."""
-
-    trainer_arguments: ClassVar[dict[str, Any]] = {"max_epochs": 1, "num_sanity_val_steps": 0}
 
     def __init__(self, hyperparameters: PatchcoreHyperparameters) -> None:
         model = PatchcoreModel(
@@ -37,14 +33,7 @@ class Patchcore(AnomalyModule):
             embedding = self.model.embed(batch["image"])
         self._embeddings.append(embedding.reshape(-1, embedding.shape[-1]).cpu())
 
-    def on_validation_start(self) -> None:
-        """Lightning validates before `on_train_epoch_end` runs, so the bank is built here when validation follows."""
-        self._build_memory_bank()
-
-    def on_train_epoch_end(self) -> None:
-        self._build_memory_bank()
-
-    def _build_memory_bank(self) -> None:
+    def finish_pass(self) -> None:
         if not self._embeddings:
             return
         embeddings = torch.cat(self._embeddings)
