@@ -90,6 +90,23 @@ def test_dataset_resizes_bilinearly_with_antialiasing() -> None:
     assert torch.allclose(interior, torch.full_like(interior, 0.5), atol=0.01)  # aliasing gives stripes or 0/1
 
 
+def test_training_image_cache_decodes_once_within_its_memory_bound(tmp_path: Path) -> None:
+    paths = []
+    for seed in range(3):
+        paths.append(tmp_path / f"{seed}.png")
+        paths[-1].write_bytes(png_bytes((50, 40), seed=seed))
+    one_image_bytes = 3 * 32 * 32 * 4
+    dataset = AnomalyDataset(
+        [ImageRecord(image=path, label=0) for path in paths], image_size=32, train=True, cache_bytes=2 * one_image_bytes
+    )
+    first_reads = [dataset[index]["image"] for index in range(3)]
+    for path in paths:
+        path.unlink()
+    assert all(torch.equal(dataset[index]["image"], first_reads[index]) for index in (0, 1))
+    with pytest.raises(FileNotFoundError):
+        dataset[2]
+
+
 def test_mvtec_records_order_labels_and_masks(tmp_path: Path) -> None:
     root = synthetic_dataset(tmp_path, n_train=3, n_test_good=2, n_test_defect=2)
     train = mvtec_records(root, "train")

@@ -8,8 +8,10 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from service.engine.models.patchcore import Patchcore, PatchcoreHyperparameters, PatchcoreModel, coreset
-from service.engine.models.patchcore.torch_model import adaptive_average_matrix, squared_distances
+from service.engine.models import coreset
+from service.engine.models.nearest import squared_distances
+from service.engine.models.patchcore import Patchcore, PatchcoreHyperparameters, PatchcoreModel
+from service.engine.models.patchcore.torch_model import adaptive_average_matrix
 from service.engine.registry import get_model
 
 SIZE = 64

@@ -24,6 +24,8 @@ from service.engine.training.trained_model import TrainedModel
 from service.engine.types import InferenceBatch
 
 DEFAULT_BATCH_SIZE = 16
+# Models that read their training images over many epochs keep them decoded and resized, up to this much memory.
+TRAIN_IMAGE_CACHE_BYTES = 1 << 30
 # Lightning's own default (1000 epochs) is never what a model wants; models that train longer say so.
 TRAINER_DEFAULTS: dict[str, Any] = {"max_epochs": 1, "num_sanity_val_steps": 0}
 
@@ -94,12 +96,16 @@ def _check_records(train_records: Sequence[ImageRecord], val_records: Sequence[I
         raise EngineError("validation needs at least one normal image to set thresholds")
 
 
+def _trainer_arguments(module: AnomalyModule) -> dict[str, Any]:
+    return {**TRAINER_DEFAULTS, **module.trainer_arguments}
+
+
 def _trainer(accelerator: str, root: Path, callback: ProgressCallback, module: AnomalyModule) -> L.Trainer:
     """Deterministic kernels are requested on CUDA only. Lightning's `deterministic` sets
     `torch.use_deterministic_algorithms` for the whole process, and on the CPU that swaps oneDNN convolutions for a
     reference kernel tens of times slower; seeding alone makes CPU runs repeatable (pinned by the tests)."""
     on_cuda = torch.cuda.is_available() and accelerator in ("auto", "gpu", "cuda")
-    arguments = {**TRAINER_DEFAULTS, **module.trainer_arguments}
+    arguments = _trainer_arguments(module)
     return L.Trainer(
         accelerator=accelerator,
         devices=1,
@@ -142,12 +148,14 @@ def fit(
     L.seed_everything(seed, workers=True, verbose=False)
     settings = resolve_hyperparameters(model_name, hyperparameters, weights, seed)
     module = get_spec(model_name).build(settings)
+    one_pass = _trainer_arguments(module)["max_epochs"] == 1
     data = AnomalyDataModule(
         train_records,
         val_records,
         image_size=settings.image_size,
         batch_size=int(getattr(settings, "batch_size", DEFAULT_BATCH_SIZE)),
         seed=seed,
+        train_cache_bytes=0 if one_pass else TRAIN_IMAGE_CACHE_BYTES,
     )
     reporter.report("loading", 1, 2, "model ready")
     if work_dir is not None:

@@ -16,6 +16,7 @@ def build_draem(hyperparameters: DraemHyperparameters) -> DraemLightning:
             base_channels=hyperparameters.base_channels,
             depth=hyperparameters.depth,
             score_top_fraction=hyperparameters.score_top_fraction,
+            memory_weight=hyperparameters.memory_weight,
         )
     return DraemLightning(model, hyperparameters)
 

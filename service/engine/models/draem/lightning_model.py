@@ -9,6 +9,7 @@ import time
 from typing import Any, ClassVar
 
 import torch
+from pydantic import Field
 
 from service.engine.augment import AnomalyConfig, SyntheticAnomalies
 from service.engine.models.base import AnomalyModule, Hyperparameters
@@ -31,6 +32,8 @@ class DraemHyperparameters(Hyperparameters):
     anomaly_probability: float = 0.5
     min_blend: float = 0.3
     score_top_fraction: float = 0.01
+    memory_weight: float = Field(0.5, ge=0, description="weight of the normal-patch memory in the map; 0 turns it off")
+    memory_size: int = Field(4096, ge=1, description="patches kept in the memory (greedy coreset)")
     seed: int = 0
 
 
@@ -75,6 +78,17 @@ class DraemLightning(AnomalyModule):
         del outputs, batch, batch_idx
         if self.budget_spent() >= 1.0:
             self.trainer.should_stop = True
+
+    def on_train_end(self) -> None:
+        """Fill the normal-patch memory from one pass over the training images, as they are (no augmentation)."""
+        if self.settings.memory_weight == 0:
+            return
+        with torch.no_grad():
+            patches = [
+                self.model.memory.patches(self.model.normalise(batch["image"].to(self.device))).cpu()
+                for batch in self.trainer.train_dataloader
+            ]
+        self.model.memory.fit(torch.cat(patches), self.settings.memory_size, self.settings.seed)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.AdamW(

@@ -1,13 +1,16 @@
-"""A compact segmentation U-Net that learns defect maps from synthetic anomalies, with no pretrained weights.
+"""A compact segmentation U-Net that learns defect maps from synthetic anomalies, with no pretrained weights, plus a
+memory of normal patches.
 
 In the spirit of DRAEM's discriminative sub-network (Zavrtanik et al., ICCV 2021), without the reconstructive one: the
-network sees only the image and must tell painted-in anomalies from the normal texture it was trained on.
+network sees only the image and must tell painted-in anomalies from the normal texture it was trained on. The patch
+memory (`patch_memory.py`) adds how unlike every normal patch each region is.
 """
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from service.engine.models.draem.patch_memory import PatchMemory
 from service.engine.types import InferenceBatch
 
 
@@ -58,8 +61,9 @@ class DraemModel(nn.Module):
     """Scratch-trained anomaly segmenter.
 
     Eval contract: float (B, 3, S, S) in [0, 1] at `image_size` -> `InferenceBatch`. The anomaly map is the per-pixel
-    defect probability smoothed over a small window; the image score is the mean of its top `score_top_fraction`
-    values, which ignores single noisy pixels but still fires on small defects.
+    defect probability smoothed over a small window, plus `memory_weight` times the scaled distance to the nearest
+    normal patch once the memory is fitted; the image score is the mean of the map's top `score_top_fraction` values,
+    which ignores single noisy pixels but still fires on small defects.
     """
 
     def __init__(
@@ -69,9 +73,12 @@ class DraemModel(nn.Module):
         depth: int = 4,
         score_top_fraction: float = 0.01,
         smoothing_kernel: int = 5,
+        memory_weight: float = 0.5,
     ) -> None:
         super().__init__()
         self.network = SegmentationUNet(3, base_channels, depth)
+        self.memory = PatchMemory()
+        self.memory_weight = memory_weight
         self.top_k = max(1, round(score_top_fraction * image_size * image_size))
         self.smoothing_kernel = smoothing_kernel
         self.min_deviation = 0.02
@@ -91,11 +98,14 @@ class DraemModel(nn.Module):
         return self.network(self.normalise(images))
 
     def forward(self, images: torch.Tensor) -> InferenceBatch:
-        probabilities = torch.sigmoid(self.logits(images))
+        standardised = self.normalise(images)
+        probabilities = torch.sigmoid(self.network(standardised))
         padding = self.smoothing_kernel // 2
         smoothed = F.avg_pool2d(
             probabilities, self.smoothing_kernel, stride=1, padding=padding, count_include_pad=False
         )
         anomaly_map = smoothed[:, 0]
+        if self.memory_weight > 0 and self.memory.fitted:
+            anomaly_map = anomaly_map + self.memory_weight * self.memory(standardised)
         pred_score = anomaly_map.flatten(1).topk(self.top_k, dim=1).values.mean(dim=1)
         return InferenceBatch(pred_score=pred_score, anomaly_map=anomaly_map)

@@ -3,7 +3,7 @@
 import torch
 
 from service.engine.models.base import OnePassAnomalyModule
-from service.engine.models.patchcore.coreset import greedy_coreset_indices
+from service.engine.models.coreset import greedy_coreset_indices
 from service.engine.models.patchcore.hyperparameters import PatchcoreHyperparameters
 from service.engine.models.patchcore.torch_model import PatchcoreModel
 

@@ -12,9 +12,9 @@ from torch import Tensor, nn
 
 from service.engine.backbones import GaussianBlur2d, ImageNetNormalization, build_feature_extractor
 from service.engine.errors import EngineError
+from service.engine.models.nearest import nearest, squared_distances
 from service.engine.types import InferenceBatch
 
-_CHUNK_ELEMENTS = 1 << 24
 ANOMALY_MAP_SIGMA = 4.0
 
 
@@ -26,12 +26,6 @@ def adaptive_average_matrix(in_features: int, out_features: int) -> Tensor:
         end = -((-(column + 1) * in_features) // out_features)
         matrix[start:end, column] = 1.0 / (end - start)
     return matrix
-
-
-def squared_distances(queries: Tensor, keys: Tensor) -> Tensor:
-    """(Q, K) squared Euclidean distances as one matrix product (a `cdist` that exports to ONNX)."""
-    distances = queries.square().sum(-1, keepdim=True) - 2 * (queries @ keys.T) + keys.square().sum(-1)
-    return distances.clamp_min(0)
 
 
 class PatchcoreModel(nn.Module):
@@ -78,35 +72,22 @@ class PatchcoreModel(nn.Module):
         embedding = self.embed(images)
         batch, height, width, dim = embedding.shape
         patches = embedding.reshape(batch, height * width, dim)
-        distances, nearest = self._nearest_bank_items(patches.reshape(-1, dim))
+        distances, nearest_items = nearest(patches.reshape(-1, dim), self.memory_bank)
         patch_scores = distances.sqrt().reshape(batch, height * width)
-        nearest = nearest.reshape(batch, height * width)
-        pred_score = self._image_scores(patches, patch_scores, nearest)
+        pred_score = self._image_scores(patches, patch_scores, nearest_items.reshape(batch, height * width))
         anomaly_map = F.interpolate(
             patch_scores.reshape(batch, 1, height, width), size=images.shape[-2:], mode="bilinear", align_corners=False
         )
         return InferenceBatch(pred_score=pred_score, anomaly_map=self.anomaly_map_blur(anomaly_map).squeeze(1))
 
-    def _nearest_bank_items(self, queries: Tensor) -> tuple[Tensor, Tensor]:
-        """Squared distance to, and index of, each query's nearest bank item.
-
-        Exported graphs use one matrix product; eager runs process queries in chunks so a large validation batch never
-        materialises a (queries x bank) matrix of more than `_CHUNK_ELEMENTS` entries.
-        """
-        if torch.onnx.is_in_onnx_export() or torch.compiler.is_compiling():
-            return squared_distances(queries, self.memory_bank).min(dim=1)
-        rows = max(1, _CHUNK_ELEMENTS // self.memory_bank.shape[0])
-        parts = [squared_distances(chunk, self.memory_bank).min(dim=1) for chunk in queries.split(rows)]
-        return torch.cat([part.values for part in parts]), torch.cat([part.indices for part in parts])
-
-    def _image_scores(self, patches: Tensor, patch_scores: Tensor, nearest: Tensor) -> Tensor:
+    def _image_scores(self, patches: Tensor, patch_scores: Tensor, nearest_items: Tensor) -> Tensor:
         """s = (1 - softmax over N_b(m*) of |m_test - m|, taken at m*) * s*, where m_test is the most anomalous patch,
         m* its nearest bank item and N_b(m*) the `num_neighbors` bank items nearest to m* (m* itself first)."""
         batch, _, dim = patches.shape
         most_anomalous = patch_scores.argmax(dim=1, keepdim=True)
         max_scores = patch_scores.gather(1, most_anomalous).squeeze(1)
         test_patch = patches.gather(1, most_anomalous.unsqueeze(-1).expand(batch, 1, dim))
-        nearest_item = self.memory_bank[nearest.gather(1, most_anomalous).squeeze(1)]
+        nearest_item = self.memory_bank[nearest_items.gather(1, most_anomalous).squeeze(1)]
         neighbours_needed = min(self.num_neighbors, self.memory_bank.shape[0])
         _, neighbours = squared_distances(nearest_item, self.memory_bank).topk(neighbours_needed, largest=False)
         neighbour_items = self.memory_bank[neighbours]
