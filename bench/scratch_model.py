@@ -6,6 +6,8 @@ Trains on `train/good` through the production harness (`fit`), evaluates on `tes
         --threads 2 --set max_minutes=10 --json scratch.json
 
 Wall-clock time depends on what else runs on the machine; the process CPU time (all threads) is reported beside it.
+For the scratch model, `network_only_auroc` re-scores the test images with the same trained model without its
+normal-patch memory, to show what each part contributes.
 """
 
 import argparse
@@ -16,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch.utils.data import DataLoader
 
-from service.engine.data import mvtec_records
+from service.engine.data import AnomalyDataset, ImageRecord, mvtec_records
+from service.engine.metrics import image_auroc
 from service.engine.training import fit
 from service.engine.training.progress import Progress
 
@@ -40,6 +44,20 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     return overrides
 
 
+def network_only_auroc(model: torch.nn.Module, records: list[ImageRecord], image_size: int) -> float | None:
+    """Image AUROC of the scratch model's segmentation network alone (None for models without a patch memory)."""
+    if getattr(model, "memory_weight", 0) == 0:
+        return None
+    weight, model.memory_weight = model.memory_weight, 0.0
+    try:
+        loader = DataLoader(AnomalyDataset(records, image_size), batch_size=32)
+        with torch.no_grad():
+            scores = torch.cat([model(batch["image"]).pred_score for batch in loader])
+    finally:
+        model.memory_weight = weight
+    return round(float(image_auroc([r.label for r in records], scores.numpy())), 4)
+
+
 def run(dataset: Path, model: str, hyperparameters: dict[str, Any], seed: int) -> dict[str, Any]:
     train_records, test_records = mvtec_records(dataset, "train"), mvtec_records(dataset, "test")
     steps: list[int] = []
@@ -59,13 +77,22 @@ def run(dataset: Path, model: str, hyperparameters: dict[str, Any], seed: int) -
         "fit_seconds": round(time.perf_counter() - wall, 1),
         "fit_cpu_seconds": round(time.process_time() - cpu, 1),
         "image_auroc": trained.evaluation.metrics["image_auroc"],
+        "network_only_auroc": network_only_auroc(trained.model, test_records, trained.hyperparameters.image_size),
         "pixel_auroc": trained.evaluation.metrics.get("pixel_auroc"),
         "hyperparameters": trained.hyperparameters.model_dump(),
     }
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    columns = ("dataset", "training_steps", "fit_seconds", "fit_cpu_seconds", "image_auroc", "pixel_auroc")
+    columns = (
+        "dataset",
+        "training_steps",
+        "fit_seconds",
+        "fit_cpu_seconds",
+        "image_auroc",
+        "network_only_auroc",
+        "pixel_auroc",
+    )
     print(" | ".join(columns))
     for row in rows:
         cells = [f"{row[c]:.3f}" if isinstance(row[c], float) and "auroc" in c else str(row[c]) for c in columns]
