@@ -12,6 +12,7 @@ from service.engine.registry import get_model, get_spec
 from service.engine.synthetic import make_synthetic_dataset
 from service.engine.types import InferenceBatch
 from tests.engine.onnx_check import assert_matches_in_onnx_runtime
+from tests.engine.trainers import cpu_trainer
 
 SIZE = 64
 
@@ -61,16 +62,7 @@ def test_training_steps_reduce_the_loss_and_respect_the_step_budget(tmp_path: Pa
         def on_train_batch_end(self, trainer: L.Trainer, *args: object) -> None:
             losses.append(float(trainer.callback_metrics["train_loss"]))
 
-    trainer = L.Trainer(
-        **module.trainer_arguments,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        callbacks=[Recorder()],
-        default_root_dir=tmp_path,
-    )
+    trainer = cpu_trainer(module, tmp_path, [Recorder()])
     trainer.fit(module, train_dataloaders=_datamodule(tmp_path / "data").train_dataloader())
     assert trainer.global_step == 16
     assert sum(losses[-4:]) / 4 < sum(losses[:4]) / 4

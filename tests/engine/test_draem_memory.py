@@ -3,7 +3,6 @@
 import io
 from pathlib import Path
 
-import lightning as L
 import torch
 
 from service.engine.data import AnomalyDataModule, mvtec_records
@@ -11,6 +10,7 @@ from service.engine.models.draem import DraemHyperparameters, build_draem
 from service.engine.models.draem.patch_memory import PatchMemory
 from service.engine.synthetic import make_synthetic_dataset
 from tests.engine.onnx_check import assert_matches_in_onnx_runtime
+from tests.engine.trainers import cpu_trainer
 
 SIZE = 64
 
@@ -58,15 +58,7 @@ def test_training_fills_the_memory_and_it_round_trips_and_exports(tmp_path: Path
     )
     settings = DraemHyperparameters(image_size=SIZE, base_channels=8, depth=3, max_steps=2, memory_size=100)
     module = build_draem(settings)
-    trainer = L.Trainer(
-        **module.trainer_arguments,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=tmp_path,
-    )
+    trainer = cpu_trainer(module, tmp_path)
     trainer.fit(module, train_dataloaders=data.train_dataloader())
     model = module.model.eval()
     assert model.memory.bank.shape == (100, 64) and model.memory.scale > 0

@@ -1,6 +1,5 @@
 """PaDiM: streaming Gaussians equal batch statistics, a bright defect is found, state-dict round trip."""
 
-import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
@@ -8,6 +7,7 @@ from service.engine.models.padim import Padim, PadimHyperparameters, PadimModel
 from service.engine.models.padim.gaussian import COVARIANCE_REGULARISATION, StreamingGaussians
 from service.engine.models.padim.torch_model import first_stage_grid
 from service.engine.registry import get_model
+from tests.engine.trainers import cpu_trainer
 
 SIZE = 64
 
@@ -80,14 +80,7 @@ def test_registry_builds_padim_and_a_lightning_trainer_fits_it() -> None:
         {"image": image, "label": 0, "mask": torch.zeros(SIZE, SIZE), "index": i}
         for i, image in enumerate(normal_images(6))
     ]
-    trainer = L.Trainer(
-        **Padim.trainer_arguments,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
+    trainer = cpu_trainer(Padim)
     trainer.fit(module, DataLoader(batches, batch_size=3), DataLoader(batches, batch_size=3))
     assert module.model.inverse_covariance.abs().sum() > 0
     assert len(module.validation_outputs) == 2

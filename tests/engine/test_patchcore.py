@@ -2,7 +2,6 @@
 
 import math
 
-import lightning as L
 import pytest
 import torch
 import torch.nn.functional as F
@@ -13,6 +12,7 @@ from service.engine.models.nearest import squared_distances
 from service.engine.models.patchcore import Patchcore, PatchcoreHyperparameters, PatchcoreModel
 from service.engine.models.patchcore.torch_model import adaptive_average_matrix
 from service.engine.registry import get_model
+from tests.engine.trainers import cpu_trainer
 
 SIZE = 64
 
@@ -130,14 +130,7 @@ def test_registry_builds_patchcore_and_a_lightning_trainer_fits_it() -> None:
         {"image": image, "label": 0, "mask": torch.zeros(SIZE, SIZE), "index": i}
         for i, image in enumerate(normal_images(6))
     ]
-    trainer = L.Trainer(
-        **Patchcore.trainer_arguments,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
+    trainer = cpu_trainer(Patchcore)
     trainer.fit(module, DataLoader(batches, batch_size=3), DataLoader(batches, batch_size=3))
     assert module.model.memory_bank.shape == (round(0.1 * 6 * 64), 128)
     assert len(module.validation_outputs) == 2

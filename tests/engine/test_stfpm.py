@@ -3,7 +3,6 @@
 import io
 from pathlib import Path
 
-import lightning as L
 import torch
 
 from service.engine.data import AnomalyDataModule, mvtec_records
@@ -13,6 +12,7 @@ from service.engine.registry import get_spec
 from service.engine.synthetic import make_synthetic_dataset
 from service.engine.types import InferenceBatch
 from tests.engine.onnx_check import assert_matches_in_onnx_runtime
+from tests.engine.trainers import cpu_trainer
 
 SIZE = 64
 
@@ -60,15 +60,7 @@ def test_only_the_student_trains_and_the_loss_decreases(tmp_path: Path) -> None:
     batch = next(iter(data.train_dataloader()))
     with torch.no_grad():
         initial = feature_pyramid_loss(*module.model.features(batch["image"]))
-    trainer = L.Trainer(
-        **module.trainer_arguments,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=tmp_path,
-    )
+    trainer = cpu_trainer(module, tmp_path)
     trainer.fit(module, train_dataloaders=data.train_dataloader())
     assert trainer.current_epoch == 6
     module.model.eval()

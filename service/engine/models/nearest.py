@@ -1,7 +1,9 @@
 """Nearest-neighbour search against a memory bank, written so that it exports to ONNX as one matrix product."""
 
+from collections.abc import Mapping
+
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 _CHUNK_ELEMENTS = 1 << 24
 
@@ -24,3 +26,13 @@ def nearest(queries: Tensor, bank: Tensor) -> tuple[Tensor, Tensor]:
     rows = max(1, _CHUNK_ELEMENTS // bank.shape[0])
     parts = [squared_distances(chunk, bank).min(dim=1) for chunk in queries.split(rows)]
     return torch.cat([part.values for part in parts]), torch.cat([part.indices for part in parts])
+
+
+def adopt_saved_bank_shape(module: nn.Module, state_dict: Mapping[str, Tensor], key: str, name: str) -> bool:
+    """Give `module`'s bank buffer `name` the shape saved under `key`, so a fitted bank loads into a freshly built
+    (empty) module. Call from `_load_from_state_dict` before loading; returns whether the checkpoint has the bank."""
+    saved = state_dict.get(key)
+    if saved is None:
+        return False
+    setattr(module, name, torch.empty_like(saved, device=getattr(module, name).device))
+    return True

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from service.engine.models.coreset import greedy_coreset_indices
-from service.engine.models.nearest import nearest
+from service.engine.models.nearest import adopt_saved_bank_shape, nearest
 
 PATCH_SIZE = 8
 PATCH_STRIDE = 4
@@ -89,11 +89,9 @@ class PatchMemory(nn.Module):
     def _load_from_state_dict(
         self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
     ):  # type: ignore[no-untyped-def]
-        saved = state_dict.get(prefix + "bank")
-        if saved is not None:
-            self.bank = torch.empty_like(saved, device=self.bank.device)
+        has_bank = adopt_saved_bank_shape(self, state_dict, prefix + "bank", "bank")
         super()._load_from_state_dict(
             state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
         )
-        if saved is None:
+        if not has_bank:
             missing_keys[:] = [key for key in missing_keys if key not in (prefix + "bank", prefix + "scale")]

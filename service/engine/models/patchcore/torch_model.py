@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from service.engine.backbones import GaussianBlur2d, ImageNetNormalization, build_feature_extractor
 from service.engine.errors import EngineError
-from service.engine.models.nearest import nearest, squared_distances
+from service.engine.models.nearest import adopt_saved_bank_shape, nearest, squared_distances
 from service.engine.types import InferenceBatch
 
 ANOMALY_MAP_SIGMA = 4.0
@@ -99,9 +99,7 @@ class PatchcoreModel(nn.Module):
         self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
     ):  # type: ignore[no-untyped-def]
         """Resize the memory bank to the checkpoint's, so fitted models load into freshly built ones."""
-        saved = state_dict.get(prefix + "memory_bank")
-        if saved is not None:
-            self.memory_bank = torch.empty_like(saved, device=self.memory_bank.device)
+        adopt_saved_bank_shape(self, state_dict, prefix + "memory_bank", "memory_bank")
         super()._load_from_state_dict(
             state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
         )
