@@ -57,34 +57,16 @@ class PatchMemory(nn.Module):
     def fit(self, patches: Tensor, size: int, seed: int) -> None:
         """Build the bank from every training image's patches (N, h, w, 64) and set the distance scale."""
         per_image = patches.shape[1] * patches.shape[2]
-        flat = patches.reshape(-1, patches.shape[-1]).float().cpu()
+        patches = patches.float().cpu().reshape(patches.shape[0], per_image, -1)
+        flat = patches.reshape(-1, patches.shape[-1])
         if size < flat.shape[0]:
             chosen = greedy_coreset_indices(flat, size, seed=seed)
         else:
             chosen = torch.arange(flat.shape[0])
-        self.bank = flat[chosen].to(self.extractor).contiguous()
-        owners = chosen // per_image
-        self.scale = self._leave_one_out_scale(patches.reshape(patches.shape[0], per_image, -1), owners, seed)
-
-    def _leave_one_out_scale(self, patches: Tensor, owners: Tensor, seed: int) -> Tensor:
-        """The SCALE_QUANTILE of training patches' distances to the bank without their own image's patches (an
-        unbiased stand-in for unseen normal images), over up to SCALE_IMAGES images. 1 with a single image."""
-        images = patches.shape[0]
-        if images < 2:
-            return torch.ones((), device=self.bank.device)
-        generator = torch.Generator().manual_seed(seed)
-        sample = torch.randperm(images, generator=generator)[:SCALE_IMAGES]
-        bank = self.bank.cpu()
-        distances = []
-        for image in sample.tolist():
-            others = bank[owners != image]
-            if others.shape[0] > 0:
-                squared, _ = nearest(patches[image].float().cpu(), others)
-                distances.append(squared.sqrt())
-        if not distances:
-            return torch.ones((), device=self.bank.device)
-        scale = torch.quantile(torch.cat(distances), SCALE_QUANTILE).clamp_min(_MIN_SCALE)
-        return scale.to(self.bank.device)
+        bank = flat[chosen]
+        scale = leave_one_out_scale(patches, bank, chosen // per_image, seed)
+        self.bank = bank.to(self.extractor).contiguous()
+        self.scale = scale.to(self.extractor)
 
     def _load_from_state_dict(
         self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
@@ -95,3 +77,20 @@ class PatchMemory(nn.Module):
         )
         if not has_bank:
             missing_keys[:] = [key for key in missing_keys if key not in (prefix + "bank", prefix + "scale")]
+
+
+def leave_one_out_scale(patches: Tensor, bank: Tensor, owners: Tensor, seed: int) -> Tensor:
+    """The SCALE_QUANTILE of training patches' (N, P, D) distances to the bank without their own image's patches (an
+    unbiased stand-in for unseen normal images), over up to SCALE_IMAGES images; 1 when no image has others to meet.
+    `owners` holds the image index of each bank row."""
+    generator = torch.Generator().manual_seed(seed)
+    sample = torch.randperm(patches.shape[0], generator=generator)[:SCALE_IMAGES]
+    distances = []
+    for image in sample.tolist():
+        others = bank[owners != image]
+        if others.shape[0] > 0:
+            squared, _ = nearest(patches[image], others)
+            distances.append(squared.sqrt())
+    if not distances:
+        return torch.ones(())
+    return torch.quantile(torch.cat(distances), SCALE_QUANTILE).clamp_min(_MIN_SCALE)
