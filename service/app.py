@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.ext import router as ext_router
 from service.api.lookoutvision import router as lookoutvision_router
+from service.auth.roles import operation_name
 from service.context import AppContext
 from service.domain import hosting
 from service.errors import InternalServerException, ServiceError, UnknownOperationException, ValidationException
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.jobs.close()
             app.state.context.close()
 
-    app = FastAPI(title="openlv", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="openlv", version="0.1.0", lifespan=lifespan, generate_unique_id_function=operation_name)
     app.state.context = AppContext.open(settings)
     app.state.jobs = build_job_runner(settings, app.state.context.engine, app.state.context.store)
     app.add_exception_handler(ServiceError, _service_error)

@@ -1,14 +1,15 @@
-"""The FastAPI dependency that admits only correctly signed requests."""
+"""The FastAPI dependency that admits only correctly signed requests, from keys whose role may call the operation."""
 
 from fastapi import Request
 
+from service.auth.roles import authorize, operation_name
 from service.auth.sigv4 import UNSIGNED_PAYLOAD, SignedRequest, parse_authorization, verify
 from service.context import AppContext
 from service.errors import AccessDeniedException
 
 
 async def require_signature(request: Request) -> str:
-    """Verify the request's SigV4 signature; returns the caller's access key id."""
+    """Verify the request's SigV4 signature and the key's role (`service.auth.roles`); returns the access key id."""
     context: AppContext = request.app.state.context
     if not context.settings.auth_enabled:
         return "anonymous"
@@ -25,9 +26,10 @@ async def require_signature(request: Request) -> str:
         body=body,
     )
     authorization = parse_authorization(signed)
-    secret = context.keys.secret_for(authorization.access_key_id)
-    if secret is None:
+    key = context.keys.lookup(authorization.access_key_id)
+    if key is None:
         raise AccessDeniedException("The security token included in the request is invalid: unknown access key.")
-    verify(signed, authorization, secret)
+    verify(signed, authorization, key.secret_access_key)
+    authorize(key.role, operation_name(request.scope["route"]))
     request.state.access_key_id = authorization.access_key_id
     return authorization.access_key_id

@@ -1,29 +1,46 @@
-"""Access keys: secrets encrypted at rest with a master key kept in LV_HOME (mode 0600), never logged.
+"""Access keys: secrets encrypted at rest with a master key kept in LV_HOME (mode 0600), never logged; each key's role.
 
-SigV4 needs the secret itself to recompute a signature, so secrets are encrypted (Fernet), not hashed.
+SigV4 needs the secret itself to recompute a signature, so secrets are encrypted (Fernet), not hashed. The store caches
+each key's secret and role; deleting a key evicts it, so a deleted key is refused from the next request on.
 """
 
 import os
 import secrets
 import string
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from sqlalchemy import delete, func, or_
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
+from service.auth.roles import Role
 from service.db.engine import transaction
 from service.db.models import AccessKey
+from service.errors import ConflictException, ResourceNotFoundException, ValidationException
 
 _KEY_ALPHABET = string.ascii_uppercase + string.digits
 CREDENTIALS_PROFILE = "openlv"
 
 
 @dataclass(frozen=True)
-class KeyPair:
-    access_key_id: str
+class IssuedKey:
+    """A key just created: the only time its secret leaves the store."""
+
+    record: AccessKey
     secret_access_key: str
+
+    @property
+    def access_key_id(self) -> str:
+        return self.record.access_key_id
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    secret_access_key: str
+    role: Role
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -43,28 +60,80 @@ class KeyStore:
         if not master_key_file.exists():
             write_private(master_key_file, Fernet.generate_key())
         self._fernet = Fernet(master_key_file.read_bytes())
-        self._cache: dict[str, str] = {}
+        self._cache: dict[str, StoredKey] = {}
+        # Held while the cache is filled from the database and while it is evicted, so a lookup racing a delete
+        # cannot put the deleted key back after the eviction.
+        self._cache_lock = threading.Lock()
 
-    def create(self, description: str = "") -> KeyPair:
-        pair = KeyPair(
+    def create(self, *, role: Role, description: str = "") -> IssuedKey:
+        secret = secrets.token_urlsafe(30)
+        record = AccessKey(
             access_key_id="LVAK" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16)),
-            secret_access_key=secrets.token_urlsafe(30),
+            encrypted_secret=self._fernet.encrypt(secret.encode()).decode(),
+            role=role,
+            description=description,
         )
-        encrypted = self._fernet.encrypt(pair.secret_access_key.encode()).decode()
         with transaction(self._engine) as session:
-            session.add(AccessKey(access_key_id=pair.access_key_id, encrypted_secret=encrypted, description=description))
-        return pair
+            session.add(record)
+        return IssuedKey(record=record, secret_access_key=secret)
+
+    def lookup(self, access_key_id: str) -> StoredKey | None:
+        """The key's secret and role, or None when there is no such key."""
+        with self._cache_lock:
+            if access_key_id not in self._cache:
+                with transaction(self._engine) as session:
+                    row = session.get(AccessKey, access_key_id)
+                if row is None:
+                    return None
+                secret = self._fernet.decrypt(row.encrypted_secret.encode()).decode()
+                self._cache[access_key_id] = StoredKey(secret_access_key=secret, role=Role(row.role))
+            return self._cache[access_key_id]
 
     def secret_for(self, access_key_id: str) -> str | None:
-        if access_key_id in self._cache:
-            return self._cache[access_key_id]
+        stored = self.lookup(access_key_id)
+        return stored.secret_access_key if stored else None
+
+    def role_for(self, access_key_id: str) -> Role | None:
+        """The key's role, or None when there is no such key (the console's sign-in asks this)."""
+        stored = self.lookup(access_key_id)
+        return stored.role if stored else None
+
+    def list_keys(self, *, after: str | None, limit: int) -> list[AccessKey]:
+        """Up to `limit` + 1 keys ordered by id, after `after` (the extra one tells the caller a next page exists)."""
+        query = select(AccessKey).order_by(col(AccessKey.access_key_id)).limit(limit + 1)
+        if after is not None:
+            query = query.where(col(AccessKey.access_key_id) > after)
         with transaction(self._engine) as session:
-            row = session.get(AccessKey, access_key_id)
-        if row is None:
-            return None
-        secret = self._fernet.decrypt(row.encrypted_secret.encode()).decode()
-        self._cache[access_key_id] = secret
-        return secret
+            return list(session.exec(query).all())
+
+    def delete(self, access_key_id: str, *, caller: str) -> None:
+        """Delete a key, refusing the caller's own key and the last admin key; effective from the next request."""
+        if access_key_id == caller:
+            raise ValidationException(
+                f"Access key {access_key_id} signed this request and cannot delete itself; use another admin key."
+            )
+        with transaction(self._engine) as session:
+            # On PostgreSQL, lock the admin keys so two deletes of different admin keys cannot both pass the count.
+            session.exec(select(AccessKey.access_key_id).where(AccessKey.role == Role.ADMIN).with_for_update()).all()
+            admins = select(func.count()).select_from(AccessKey).where(col(AccessKey.role) == Role.ADMIN)
+            deleted = session.execute(
+                delete(AccessKey).where(
+                    col(AccessKey.access_key_id) == access_key_id,
+                    or_(col(AccessKey.role) != Role.ADMIN, admins.scalar_subquery() > 1),
+                )
+            )
+            if deleted.rowcount == 0:  # type: ignore[attr-defined]
+                if session.get(AccessKey, access_key_id) is None:
+                    raise ResourceNotFoundException(
+                        f"Access key {access_key_id} does not exist.", resource_id=access_key_id, resource_type="ACCESS_KEY"
+                    )
+                raise ConflictException(
+                    f"Access key {access_key_id} is the last admin key; create another admin key before deleting it.",
+                    resource_id=access_key_id,
+                    resource_type="ACCESS_KEY",
+                )
+        with self._cache_lock:
+            self._cache.pop(access_key_id, None)
 
     def has_keys(self) -> bool:
         with transaction(self._engine) as session:
@@ -78,7 +147,7 @@ def ensure_admin_credentials(store: KeyStore, credentials_file: Path, region: st
     """
     if store.has_keys():
         return False
-    pair = store.create(description="admin (created on first start)")
+    pair = store.create(role=Role.ADMIN, description="admin (created on first start)")
     text = (
         f"[{CREDENTIALS_PROFILE}]\n"
         f"aws_access_key_id = {pair.access_key_id}\n"

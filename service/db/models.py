@@ -76,8 +76,11 @@ class IdempotencyRecord(SQLModel, table=True):
 
 
 class AccessKey(SQLModel, table=True):
+    """An access key: its secret (encrypted) and its role (`service.auth.roles.Role`), which says what it may call."""
+
     access_key_id: str = Field(primary_key=True, max_length=128)
     encrypted_secret: str = Field(max_length=512)
+    role: str = Field(default="admin", max_length=16, index=True)
     description: str = Field(default="", max_length=255)
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -10,7 +10,8 @@ from service.api.deps import Context, epoch
 from service.api.pagination import decode_token, encode_token, page_size
 from service.db.engine import transaction
 from service.db.models import Detection
-from service.domain.detections import DetectionFilter, list_detections
+from service.domain import detections
+from service.domain.detections import DetectionFilter
 from service.domain.training_runs import parse_version
 from service.errors import ValidationException
 
@@ -44,7 +45,7 @@ def _as_utc(value: datetime | None) -> datetime | None:
 
 
 @router.get("/projects/{project_name}/detections")
-async def list_project_detections(
+async def list_detections(
     project_name: str,
     request: Request,
     context: Context,
@@ -69,7 +70,7 @@ async def list_project_detections(
 
     def query() -> list[Detection]:
         with transaction(context.engine) as session:
-            return list_detections(
+            return detections.list_detections(
                 session,
                 project_name=project_name,
                 filters=filters,

@@ -1,0 +1,85 @@
+"""Who may call what: every access key has one role, and one static table says which roles may call each operation.
+
+This module owns the role names, the operation -> roles table and the one check the auth dependency applies to every
+signed request. It never looks up keys (that is `KeyStore.role_for`) and routes never check roles themselves.
+
+An operation's name is its route handler's name in PascalCase (`create_project` -> `CreateProject`), as every handler
+is named after its AWS or extension operation. An operation missing from the table is refused to every role, admin
+included, so a new operation without a rule cannot slip through (and tests/api/test_roles.py fails on it).
+"""
+
+from enum import StrEnum
+
+from fastapi.routing import APIRoute
+
+from service.errors import AccessDeniedException
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    REVIEWER = "reviewer"
+    INFERENCE = "inference"
+
+
+ADMIN = frozenset({Role.ADMIN})
+READERS = frozenset(Role)  # read-only Describe/List of projects, datasets and models
+INFERENCE = frozenset({Role.ADMIN, Role.INFERENCE})
+REVIEWERS = frozenset({Role.ADMIN, Role.REVIEWER})
+
+# One line per operation. Add a line with every new operation (the review queue adds its own).
+OPERATION_ROLES: dict[str, frozenset[Role]] = {
+    # projects
+    "CreateProject": ADMIN,
+    "DescribeProject": READERS,
+    "ListProjects": READERS,
+    "DeleteProject": ADMIN,
+    # datasets
+    "CreateDataset": ADMIN,
+    "DescribeDataset": READERS,
+    "DeleteDataset": ADMIN,
+    "ListDatasetEntries": READERS,
+    "UpdateDatasetEntries": ADMIN,
+    "UploadDatasetImages": ADMIN,
+    "ImportDatasetEntries": ADMIN,
+    # models
+    "CreateModel": ADMIN,
+    "DescribeModel": READERS,
+    "ListModels": READERS,
+    "DeleteModel": ADMIN,
+    "DescribeTrainingJob": ADMIN,
+    "DescribeModelEvaluation": ADMIN,
+    "GetModelCurves": ADMIN,
+    "UpdateModelThreshold": ADMIN,
+    "ListThresholdHistory": ADMIN,
+    # hosting and detection
+    "StartModel": ADMIN,
+    "StopModel": ADMIN,
+    "DetectAnomalies": INFERENCE,
+    "ListDetections": ADMIN,
+    # edge packages
+    "StartModelPackagingJob": ADMIN,
+    "DescribeModelPackagingJob": ADMIN,
+    "ListModelPackagingJobs": ADMIN,
+    # tags
+    "TagResource": ADMIN,
+    "UntagResource": ADMIN,
+    "ListTagsForResource": ADMIN,
+    # access keys
+    "CreateAccessKey": ADMIN,
+    "ListAccessKeys": ADMIN,
+    "DeleteAccessKey": ADMIN,
+}
+
+
+def operation_name(route: APIRoute) -> str:
+    """The operation a route serves: its handler's name in PascalCase (also the route's OpenAPI operationId)."""
+    return "".join(part.capitalize() for part in route.name.split("_"))
+
+
+def authorize(role: Role, operation: str) -> None:
+    """Raise AccessDeniedException unless `role` may call `operation`."""
+    allowed = OPERATION_ROLES.get(operation)
+    if allowed is None:
+        raise AccessDeniedException(f"Operation {operation} has no access rule, so no role may call it.")
+    if role not in allowed:
+        raise AccessDeniedException(f"Role '{role}' may not call {operation}.")
