@@ -13,9 +13,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from sdk.boto import data_path
 from service.auth.keys import IssuedKey
 from service.auth.roles import OPERATION_ROLES, Role
-from sdk.boto import data_path
 from tests.helpers.live_server import LiveServer
 from tests.helpers.signing import signed_headers
 

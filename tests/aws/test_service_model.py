@@ -431,3 +431,33 @@ client.describe_dataset(ProjectName="widgets", DatasetType="train")
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "GET http://127.0.0.1:9/2020-11-20/projects/widgets/datasets/train"
+
+
+def test_access_key_operations_wire_shape(client: Any, wire: Wire) -> None:
+    new_key = {"AccessKeyId": "LVAKNEW", "SecretAccessKey": "s3cret", "Role": "reviewer", "Description": "line 7",
+               "CreationTimestamp": 1700000000.5}
+    wire.reply(CannedReply(body=json.dumps({"AccessKey": new_key}).encode()))
+    created = client.create_access_key(Role="reviewer", Description="line 7")
+    assert (wire.last.method, _path(wire.last)) == ("POST", "/2020-11-20/accesskeys")
+    assert _json_body(wire.last) == {"Role": "reviewer", "Description": "line 7"}
+    assert _header(wire.last, "X-Amzn-Client-Token") is None, "a retried create would otherwise replay a stored secret"
+    assert created["AccessKey"]["SecretAccessKey"] == "s3cret"
+    assert created["AccessKey"]["CreationTimestamp"] == dt.datetime(2023, 11, 14, 22, 13, 20, 500000, tzinfo=dt.UTC)
+
+    wire.reply(CannedReply(body=b'{"AccessKeys": [{"AccessKeyId": "LVAKNEW", "Role": "reviewer"}]}'))
+    listed = client.list_access_keys(MaxResults=5, NextToken="t1")
+    assert (wire.last.method, _path(wire.last), _query(wire.last)) == (
+        "GET", "/2020-11-20/accesskeys", {"maxResults": ["5"], "nextToken": ["t1"]}
+    )
+    assert listed["AccessKeys"] == [{"AccessKeyId": "LVAKNEW", "Role": "reviewer"}]
+    assert client.can_paginate("list_access_keys")
+
+    wire.reply(CannedReply(body=b'{"AccessKeyId": "LVAKNEW"}'))
+    client.delete_access_key(AccessKeyId="LVAKNEW")
+    assert (wire.last.method, _path(wire.last), _json_body(wire.last)) == ("DELETE", "/2020-11-20/accesskeys/LVAKNEW", None)
+
+
+def test_access_key_role_is_checked_client_side(client: Any, wire: Wire) -> None:
+    with pytest.raises(botocore.exceptions.ParamValidationError):
+        client.create_access_key()
+    assert wire.requests == []
