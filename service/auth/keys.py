@@ -114,7 +114,8 @@ class KeyStore:
             )
         with transaction(self._engine) as session:
             # On PostgreSQL, lock the admin keys so two deletes of different admin keys cannot both pass the count.
-            session.exec(select(AccessKey.access_key_id).where(AccessKey.role == Role.ADMIN).with_for_update()).all()
+            admin_ids = select(AccessKey.access_key_id).where(col(AccessKey.role) == Role.ADMIN)
+            session.exec(admin_ids.order_by(col(AccessKey.access_key_id)).with_for_update()).all()
             admins = select(func.count()).select_from(AccessKey).where(col(AccessKey.role) == Role.ADMIN)
             deleted = session.execute(
                 delete(AccessKey).where(

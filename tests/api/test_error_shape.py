@@ -71,11 +71,11 @@ def app_with_raising_routes(settings: Settings) -> FastAPI:
     app = app_module.create_app(settings)
     router = APIRouter(prefix="/2020-11-20", dependencies=[Depends(require_signature)])
 
-    @router.get("/projects/raise-unexpected")
+    @router.get("/projects/raise-unexpected", name="describe_project")  # the DescribeProject access rule applies
     def raise_unexpected() -> None:
         raise RuntimeError(SECRET_DETAIL)
 
-    @router.get("/projects/raise-{code}")
+    @router.get("/projects/raise-{code}", name="describe_project")
     def raise_service_error(code: str) -> None:
         raise RAISED[code]
 
