@@ -7,6 +7,7 @@ from cli.commands.configure import configure
 from cli.commands.datasets import datasets
 from cli.commands.demo import demo
 from cli.commands.detect import detect_anomalies
+from cli.commands.keys import keys
 from cli.commands.models import models
 from cli.commands.projects import projects
 from cli.commands.server import server
@@ -42,5 +43,5 @@ def cli(ctx: click.Context, profile: str | None, endpoint_url: str | None) -> No
     ctx.call_on_close(session.close)
 
 
-for command in (server, configure, projects, datasets, models, detect_anomalies, demo, weights):
+for command in (server, configure, keys, projects, datasets, models, detect_anomalies, demo, weights):
     cli.add_command(command)

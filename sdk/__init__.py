@@ -32,6 +32,7 @@ from sdk.errors import (
     ValidationError,
     WaiterTimeoutError,
 )
+from sdk.resources.access_keys import AccessKey, AccessKeyRole, NewAccessKey
 from sdk.resources.datasets import Dataset, DatasetCollection, DatasetEntry
 from sdk.resources.detections import Detection
 from sdk.resources.evaluation import ModelCurves, ModelEvaluation, OperatingPoint, TrainingJob
@@ -43,6 +44,8 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "AccessDeniedError",
+    "AccessKey",
+    "AccessKeyRole",
     "AsyncClient",
     "AsyncModel",
     "Box",
@@ -59,6 +62,7 @@ __all__ = [
     "Model",
     "ModelCurves",
     "ModelEvaluation",
+    "NewAccessKey",
     "NoHostedModelError",
     "NotFoundError",
     "OperatingPoint",
