@@ -126,7 +126,9 @@ class KeyStore:
             if deleted.rowcount == 0:  # type: ignore[attr-defined]
                 if session.get(AccessKey, access_key_id) is None:
                     raise ResourceNotFoundException(
-                        f"Access key {access_key_id} does not exist.", resource_id=access_key_id, resource_type="ACCESS_KEY"
+                        f"Access key {access_key_id} does not exist.",
+                        resource_id=access_key_id,
+                        resource_type="ACCESS_KEY",
                     )
                 raise ConflictException(
                     f"Access key {access_key_id} is the last admin key; create another admin key before deleting it.",

@@ -13,7 +13,8 @@ def test_help_and_version():
     runner = CliRunner()
     short = runner.invoke(cli, ["-h"])
     assert short.exit_code == 0
-    for command in ("projects", "datasets", "models", "detect-anomalies", "demo", "server", "configure", "weights", "keys"):
+    commands = ("projects", "datasets", "models", "detect-anomalies", "demo", "server", "configure", "weights", "keys")
+    for command in commands:
         assert command in short.output
     version = runner.invoke(cli, ["--version"])
     assert version.exit_code == 0
