@@ -24,9 +24,9 @@ class Role(StrEnum):
 ADMIN = frozenset({Role.ADMIN})
 READERS = frozenset(Role)  # read-only Describe/List of projects, datasets and models
 INFERENCE = frozenset({Role.ADMIN, Role.INFERENCE})
-REVIEWERS = frozenset({Role.ADMIN, Role.REVIEWER})
+REVIEWERS = frozenset({Role.ADMIN, Role.REVIEWER})  # the review queue (ListReviewTasks, ClaimReviewTask...)
 
-# One line per operation. Add a line with every new operation (the review queue adds its own).
+# One line per operation. Add a line with every new operation, and its row in tests/api/test_roles.py.
 OPERATION_ROLES: dict[str, frozenset[Role]] = {
     # projects
     "CreateProject": ADMIN,

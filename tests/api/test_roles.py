@@ -128,13 +128,22 @@ def test_every_operation_of_the_service_model_is_served(routes: dict[str, tuple[
         assert operation["http"]["method"] == routes[name][0], name
 
 
-def test_roles_other_than_admin_only_read_or_detect() -> None:
+def is_read(operation: str) -> bool:
+    return operation.startswith(("Describe", "List"))
+
+
+def is_review_queue(operation: str) -> bool:
+    return operation.endswith(("ReviewTask", "ReviewTasks"))
+
+
+def test_roles_other_than_admin_only_read_detect_or_review() -> None:
     for operation, roles in ALLOWED.items():
         assert ADMIN in roles, operation
-        if REVIEWER in roles or INFERENCE in roles:
-            assert operation.startswith(("Describe", "List")) or operation == "DetectAnomalies", operation
-        if REVIEWER in roles and operation != "DetectAnomalies":
-            assert INFERENCE in roles, f"{operation}: inference keys read what reviewers read"
+        if INFERENCE in roles:
+            assert (is_read(operation) and not is_review_queue(operation)) or operation == "DetectAnomalies", operation
+        if REVIEWER in roles:
+            assert is_read(operation) or is_review_queue(operation), operation
+            assert is_review_queue(operation) or INFERENCE in roles, f"{operation}: inference keys read what reviewers read"
 
 
 @pytest.mark.parametrize("operation", sorted(ALLOWED))
