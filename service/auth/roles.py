@@ -21,53 +21,53 @@ class Role(StrEnum):
     INFERENCE = "inference"
 
 
-ADMIN = frozenset({Role.ADMIN})
+ADMIN_ONLY = frozenset({Role.ADMIN})
 READERS = frozenset(Role)  # read-only Describe/List of projects, datasets and models
-INFERENCE = frozenset({Role.ADMIN, Role.INFERENCE})
+DETECTORS = frozenset({Role.ADMIN, Role.INFERENCE})  # DetectAnomalies
 REVIEWERS = frozenset({Role.ADMIN, Role.REVIEWER})  # the review queue (ListReviewTasks, ClaimReviewTask...)
 
 # One line per operation. Add a line with every new operation, and its row in tests/api/test_roles.py.
 OPERATION_ROLES: dict[str, frozenset[Role]] = {
     # projects
-    "CreateProject": ADMIN,
+    "CreateProject": ADMIN_ONLY,
     "DescribeProject": READERS,
     "ListProjects": READERS,
-    "DeleteProject": ADMIN,
+    "DeleteProject": ADMIN_ONLY,
     # datasets
-    "CreateDataset": ADMIN,
+    "CreateDataset": ADMIN_ONLY,
     "DescribeDataset": READERS,
-    "DeleteDataset": ADMIN,
+    "DeleteDataset": ADMIN_ONLY,
     "ListDatasetEntries": READERS,
-    "UpdateDatasetEntries": ADMIN,
-    "UploadDatasetImages": ADMIN,
-    "ImportDatasetEntries": ADMIN,
+    "UpdateDatasetEntries": ADMIN_ONLY,
+    "UploadDatasetImages": ADMIN_ONLY,
+    "ImportDatasetEntries": ADMIN_ONLY,
     # models
-    "CreateModel": ADMIN,
+    "CreateModel": ADMIN_ONLY,
     "DescribeModel": READERS,
     "ListModels": READERS,
-    "DeleteModel": ADMIN,
-    "DescribeTrainingJob": ADMIN,
-    "DescribeModelEvaluation": ADMIN,
-    "GetModelCurves": ADMIN,
-    "UpdateModelThreshold": ADMIN,
-    "ListThresholdHistory": ADMIN,
+    "DeleteModel": ADMIN_ONLY,
+    "DescribeTrainingJob": ADMIN_ONLY,
+    "DescribeModelEvaluation": ADMIN_ONLY,
+    "GetModelCurves": ADMIN_ONLY,
+    "UpdateModelThreshold": ADMIN_ONLY,
+    "ListThresholdHistory": ADMIN_ONLY,
     # hosting and detection
-    "StartModel": ADMIN,
-    "StopModel": ADMIN,
-    "DetectAnomalies": INFERENCE,
-    "ListDetections": ADMIN,
+    "StartModel": ADMIN_ONLY,
+    "StopModel": ADMIN_ONLY,
+    "DetectAnomalies": DETECTORS,
+    "ListDetections": ADMIN_ONLY,
     # edge packages
-    "StartModelPackagingJob": ADMIN,
-    "DescribeModelPackagingJob": ADMIN,
-    "ListModelPackagingJobs": ADMIN,
+    "StartModelPackagingJob": ADMIN_ONLY,
+    "DescribeModelPackagingJob": ADMIN_ONLY,
+    "ListModelPackagingJobs": ADMIN_ONLY,
     # tags
-    "TagResource": ADMIN,
-    "UntagResource": ADMIN,
-    "ListTagsForResource": ADMIN,
+    "TagResource": ADMIN_ONLY,
+    "UntagResource": ADMIN_ONLY,
+    "ListTagsForResource": ADMIN_ONLY,
     # access keys
-    "CreateAccessKey": ADMIN,
-    "ListAccessKeys": ADMIN,
-    "DeleteAccessKey": ADMIN,
+    "CreateAccessKey": ADMIN_ONLY,
+    "ListAccessKeys": ADMIN_ONLY,
+    "DeleteAccessKey": ADMIN_ONLY,
 }
 
 
