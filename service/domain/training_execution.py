@@ -79,6 +79,8 @@ class TrainingRun:
             test,
             hyperparameters=choice.engine_hyperparameters(),
             weights=model.backbone_weights,
+            weights_dir=self.settings.resolved_weights_dir,
+            weights_base_url=self.settings.weights_base_url,
             seed=SEED,
             accelerator="cpu",
             progress=self.progress,

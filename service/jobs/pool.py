@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from service.db.engine import transaction
 from service.db.models import TrainingJob
 from service.jobs.queue import claim, next_queued, orphaned_jobs, process_id, running_count
+from service.jobs.worker import SETTINGS_VARIABLE
 from service.settings import Settings
 
 log = logging.getLogger("openlv.jobs")
@@ -29,12 +30,11 @@ Settle = Callable[[int, str, bool, str | None], None]
 
 
 def worker_environment(settings: Settings, base: dict[str, str]) -> dict[str, str]:
-    """The environment of a worker: `base` plus every set value of the service's settings as `LV_*`."""
-    env = {key: value for key, value in base.items() if not key.startswith("LV_")}
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"LV_{name.upper()}"] = str(value)
-    return env
+    """The environment of a worker: `base` unchanged (its `LV_*` variables included) plus the service's settings.
+
+    The settings travel whole as JSON, so a worker sees exactly the values the service resolved (an app built with
+    `create_app(Settings(...))` included), never a re-parse of the environment that could differ from them."""
+    return {**base, SETTINGS_VARIABLE: settings.model_dump_json()}
 
 
 class EmbeddedWorkerPool:

@@ -1,6 +1,6 @@
 """`python -m service.jobs.worker JOB_ID`: run one claimed training job in its own process.
 
-Settings come from `LV_*` environment variables (the pool passes its own). A monitor thread keeps the job's heartbeat
+Settings come from the service: the pool passes its own `Settings` as JSON in `LV_WORKER_SETTINGS`. A monitor thread keeps the job's heartbeat
 fresh, turns a cancellation requested in the database into the engine's cancel flag, and ends the process when its
 parent (the service) is gone, so an orphan never trains on while a restarted service settles its job.
 """
@@ -17,6 +17,8 @@ from service.db.models import TrainingJob, utcnow
 from service.settings import Settings
 from service.storage import build_store
 
+SETTINGS_VARIABLE = "LV_WORKER_SETTINGS"
+"""The worker reads its `Settings` from this variable: the service's own settings as JSON, passed explicitly."""
 HEARTBEAT_INTERVAL_S = 1.0
 ORPHAN_EXIT_CODE = 70
 
@@ -52,7 +54,7 @@ def main(argv: list[str]) -> int:
     from service.domain.training_execution import run_training_job
 
     job_id = int(argv[0])
-    settings = Settings()
+    settings = Settings.model_validate_json(os.environ[SETTINGS_VARIABLE])
     engine = build_engine(settings.resolved_database_url)
     monitor = JobMonitor(engine, job_id, os.getppid())
     monitor.start()

@@ -101,6 +101,7 @@ def create_model(
             hyperparameters=body.Hyperparameters,
             backbone_weights=body.BackboneWeights,
             image_size=body.ImageSize,
+            weights_dir=context.settings.resolved_weights_dir,
         )
         model, job = training_runs.create_model(
             session,
