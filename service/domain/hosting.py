@@ -7,6 +7,8 @@ so a StopModel that arrives while a model starts always wins.
 
 A model that was HOSTED (or starting) when the service stopped is hosted again on the next start, as a hosted
 Lookout for Vision model stays hosted until StopModel: its status reads STARTING_HOSTING until its units serve again.
+The local artefact cache follows the models: a deleted model's copy is evicted, and the start drops copies of models
+that no longer exist.
 
 The embedded backend keeps units in the API process, so run one API process per database.
 """
@@ -143,7 +145,7 @@ def _deploy(hosting: Hosting, model: Model) -> None:
 
     hosting.runtime.deploy(
         key=key,
-        artifacts_prefix=model.artifacts_prefix + ARTIFACTS_FOLDER,
+        artifacts_prefix=_cached_prefix(model),
         min_units=units,
         max_units=maximum,
         on_result=on_result,
@@ -209,8 +211,21 @@ def stop_model(session: Session, hosting: Hosting, *, project_name: str, version
     return STOPPING_HOSTING
 
 
+def _cached_prefix(model: Model) -> str:
+    return model.artifacts_prefix + ARTIFACTS_FOLDER
+
+
+def evict_cached_artifacts(hosting: Hosting, *, model: Model) -> None:
+    """Drop the local copy of a deleted model's artefacts (call after the deletion commits)."""
+    hosting.runtime.cache.evict(_cached_prefix(model))
+
+
 def resume_hosting(hosting: Hosting) -> list[str]:
-    """On service start: host again the models that were hosted or starting, finish stops; returns the keys started."""
+    """On service start: drop cached copies of models that no longer exist, host again the models that were hosted or
+    starting, finish stops; returns the keys started."""
+    with transaction(hosting.engine) as session:
+        prefixes = [_cached_prefix(model) for model in session.exec(select(Model))]
+    hosting.runtime.cache.retain(prefixes)
     with transaction(hosting.engine) as session:
         session.execute(
             update(Model)

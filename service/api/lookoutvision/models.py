@@ -171,7 +171,12 @@ def list_models(
 
 @router.delete("/projects/{project_name}/models/{model_version}", status_code=202)
 def delete_model(
-    project_name: str, model_version: str, context: Context, jobs: Jobs, client_token: ClientToken = None
+    project_name: str,
+    model_version: str,
+    context: Context,
+    jobs: Jobs,
+    request: Request,
+    client_token: ClientToken = None,
 ) -> dict[str, Any]:
     removed: list[Model] = []
     cancelled: list[int] = []
@@ -197,6 +202,7 @@ def delete_model(
         )
     for model in removed:
         training_runs.purge_model_objects(context.store, model=model)
+        hosting.evict_cached_artifacts(request.app.state.hosting, model=model)
     for job_id in cancelled:
         jobs.cancel(job_id)
     return response
