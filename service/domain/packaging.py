@@ -22,7 +22,7 @@ from service.domain.packaging_targets import EdgeTarget, parse_target
 from service.domain.projects import get_project
 from service.domain.training_runs import ARTIFACTS_FOLDER, HOSTED, TRAINED, get_model
 from service.errors import ConflictException, ResourceNotFoundException, ValidationException
-from service.storage import ObjectStore, validate_key
+from service.storage import ObjectNotFoundError, ObjectStore, StorageKeyError, validate_key
 
 log = logging.getLogger("openlv.packaging")
 
@@ -36,7 +36,10 @@ def bundle_key(prefix: str, component_name: str, component_version: str) -> str:
     """`<prefix>/<ComponentName>-<ComponentVersion>.zip`: one bundle per component version."""
     name = f"{component_name}-{component_version}.zip"
     folder = prefix.strip("/")
-    return validate_key(f"{folder}/{name}" if folder else name)
+    try:
+        return validate_key(f"{folder}/{name}" if folder else name)
+    except StorageKeyError as exc:
+        raise ValidationException(f"Invalid S3 output location: {exc}.") from None
 
 
 def edge_target(greengrass: dict[str, Any]) -> EdgeTarget:
@@ -196,7 +199,7 @@ def run_job(engine: Engine, store: ObjectStore, job_id: int) -> None:
             raise BundleError(f"An object appeared at s3://{store.bucket}/{key} meanwhile; nothing was overwritten.")
         store.put(key, bundle, content_type="application/zip")
     except Exception as error:
-        if not isinstance(error, BundleError | ResourceNotFoundException):
+        if not isinstance(error, BundleError | ObjectNotFoundError):
             log.exception("packaging job %s failed", job_id)
         _finish(engine, job_id, FAILED, _failure_message(error))
         return
@@ -209,7 +212,7 @@ def run_job(engine: Engine, store: ObjectStore, job_id: int) -> None:
 def _failure_message(error: Exception) -> str:
     if isinstance(error, BundleError):
         return str(error)
-    if isinstance(error, ResourceNotFoundException):
+    if isinstance(error, ObjectNotFoundError):
         return "The trained model's artifacts are no longer in storage; the model may have been deleted."
     return "Packaging failed unexpectedly; see the service log."
 

@@ -30,7 +30,7 @@ from service.engine.errors import EngineError, TrainingCancelledError
 from service.engine.training import fit
 from service.jobs.queue import JobState, append_log, finish_job
 from service.settings import Settings
-from service.storage import ObjectStore
+from service.storage import ObjectNotFoundError, ObjectStore
 
 log = logging.getLogger("openlv.training")
 SEED = 0
@@ -160,6 +160,13 @@ def run_training_job(
         settle_cancelled(engine, store, job_id=job_id)
     except EngineError as exc:
         fail_job(engine, job_id=job_id, message=f"Training failed: {exc}")
+    except ObjectNotFoundError as exc:
+        log.error("training job %s: %s", job_id, exc)
+        fail_job(
+            engine,
+            job_id=job_id,
+            message="Training failed: a dataset image is no longer in storage; upload the dataset again.",
+        )
     except Exception as exc:
         log.exception("training job %s failed", job_id)
         fail_job(

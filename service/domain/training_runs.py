@@ -15,7 +15,7 @@ from service.domain.projects import get_project
 from service.domain.training_data import check_training_data
 from service.errors import ConflictException, ResourceNotFoundException, ValidationException
 from service.jobs.queue import JobState, enqueue_job
-from service.storage import ObjectStore, validate_key
+from service.storage import ObjectStore, StorageKeyError, validate_key
 
 TRAINING, TRAINED, TRAINING_FAILED = "TRAINING", "TRAINED", "TRAINING_FAILED"
 HOSTED, STARTING_HOSTING, STOPPING_HOSTING, DELETING = "HOSTED", "STARTING_HOSTING", "STOPPING_HOSTING", "DELETING"
@@ -62,7 +62,10 @@ def artifacts_prefix(output: OutputLocation, *, service_bucket: str, project: st
     (the only bucket this service writes to), else under `models/`. A random part keeps a re-created project's model
     from meeting a deleted one's objects."""
     root = output.prefix.strip("/") if output.bucket == service_bucket and output.prefix.strip("/") else "models"
-    return validate_key(f"{root}/{project}/{version}-{uuid.uuid4().hex[:8]}/")
+    try:
+        return validate_key(f"{root}/{project}/{version}-{uuid.uuid4().hex[:8]}/")
+    except StorageKeyError as exc:
+        raise ValidationException(f"Invalid OutputConfig: {exc}.") from None
 
 
 def create_model(
