@@ -7,6 +7,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+MAX_INTEGER = 2**31 - 1
+"""The largest value an INTEGER column (ids, model versions) holds on every backend (PostgreSQL's is 32-bit)."""
+
 
 def build_engine(url: str) -> Engine:
     if url.startswith("sqlite"):

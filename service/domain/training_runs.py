@@ -4,11 +4,13 @@ Training itself runs elsewhere (`service.domain.training_execution`, driven by a
 only writes rows. Callers commit, then tell the runner (`submit` after create, `cancel` after delete).
 """
 
+import re
 import uuid
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
+from service.db.engine import MAX_INTEGER
 from service.db.models import Model, PackagingJob, ThresholdChange, TrainingJob, TrainingLogLine
 from service.domain.algorithms import TrainingChoice
 from service.domain.projects import get_project
@@ -30,8 +32,12 @@ class OutputLocation:
     prefix: str
 
 
+_VERSION = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)
+
+
 def parse_version(version: str) -> int:
-    if not version.isdigit() or int(version) < 1:
+    """A positive whole number in ASCII digits that fits the database's integers; ValidationException otherwise."""
+    if not _VERSION.fullmatch(version) or int(version) > MAX_INTEGER:
         raise ValidationException(f"Model version {version!r} is not valid: use a positive whole number such as 1.")
     return int(version)
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from service.api.deps import ClientToken, Context, epoch
 from service.api.lookoutvision.projects import dataset_metadata
-from service.api.pagination import decode_token, encode_token, page_size
+from service.api.pagination import page_request, page_response
 from service.db.engine import transaction
 from service.db.models import DatasetEntry
 from service.domain import datasets
@@ -119,8 +119,7 @@ def list_dataset_entries(
     next_token: str | None = Query(default=None, alias="nextToken"),
     max_results: int | None = Query(default=None, alias="maxResults"),
 ) -> dict[str, Any]:
-    limit = page_size(max_results)
-    cursor = decode_token(next_token, expected_keys={"after"})
+    page = page_request(next_token, max_results, key="after")
     entry_filter = EntryFilter(
         labeled=labeled,
         anomaly_class=anomaly_class,
@@ -134,13 +133,10 @@ def list_dataset_entries(
             session,
             dataset=dataset,
             entry_filter=entry_filter,
-            after_id=int(cursor["after"]) if cursor else 0,
-            limit=limit,
+            after_id=page.cursor or 0,
+            limit=page.limit,
         )
-    response: dict[str, Any] = {"DatasetEntries": [entry_json(row) for row in rows[:limit]]}
-    if len(rows) > limit:
-        response["NextToken"] = encode_token({"after": rows[limit - 1].id})
-    return response
+    return page_response(page, rows, items="DatasetEntries", shape=entry_json, cursor_of=lambda row: row.id)
 
 
 def entry_json(entry: DatasetEntry) -> str:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from service.api.deps import ClientToken, Context, epoch
-from service.api.pagination import decode_token, encode_token, page_size
+from service.api.pagination import page_request, page_response
 from service.arns import model_arn
 from service.db.engine import transaction
 from service.db.models import Model, Project
@@ -156,17 +156,19 @@ def list_models(
     next_token: str | None = Query(default=None, alias="nextToken"),
     max_results: int | None = Query(default=None, alias="maxResults"),
 ) -> dict[str, Any]:
-    limit = page_size(max_results)
-    cursor = decode_token(next_token, expected_keys={"below"})
+    page = page_request(next_token, max_results, key="below")
     with transaction(context.engine) as session:
         rows = training_runs.list_models(
-            session, project_name=project_name, after_version=int(cursor["below"]) if cursor else 0, limit=limit
+            session, project_name=project_name, after_version=page.cursor or 0, limit=page.limit
         )
         project = projects.get_project(session, name=project_name)
-    response: dict[str, Any] = {"Models": [model_metadata(context.settings, project, row) for row in rows[:limit]]}
-    if len(rows) > limit:
-        response["NextToken"] = encode_token({"below": rows[limit - 1].version})
-    return response
+    return page_response(
+        page,
+        rows,
+        items="Models",
+        shape=lambda row: model_metadata(context.settings, project, row),
+        cursor_of=lambda row: row.version,
+    )
 
 
 @router.delete("/projects/{project_name}/models/{model_version}", status_code=202)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from service.api.deps import ClientToken, Context, epoch
-from service.api.pagination import decode_token, encode_token, page_size
+from service.api.pagination import page_request, page_response
 from service.arns import project_arn
 from service.db.engine import transaction
 from service.db.models import Dataset, Project
@@ -73,14 +73,16 @@ def list_projects(
     next_token: str | None = Query(default=None, alias="nextToken"),
     max_results: int | None = Query(default=None, alias="maxResults"),
 ) -> dict[str, Any]:
-    limit = page_size(max_results)
-    cursor = decode_token(next_token, expected_keys={"after"})
+    page = page_request(next_token, max_results, key="after")
     with transaction(context.engine) as session:
-        rows = projects.list_projects(session, after_id=int(cursor["after"]) if cursor else 0, limit=limit)
-    response: dict[str, Any] = {"Projects": [project_metadata(context.settings, row) for row in rows[:limit]]}
-    if len(rows) > limit:
-        response["NextToken"] = encode_token({"after": rows[limit - 1].id})
-    return response
+        rows = projects.list_projects(session, after_id=page.cursor or 0, limit=page.limit)
+    return page_response(
+        page,
+        rows,
+        items="Projects",
+        shape=lambda row: project_metadata(context.settings, row),
+        cursor_of=lambda row: row.id,
+    )
 
 
 @router.delete("/projects/{project_name}")
