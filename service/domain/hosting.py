@@ -27,14 +27,8 @@ from service.context import AppContext
 from service.db.engine import transaction
 from service.db.models import Model, utcnow
 from service.domain.detections import DetectionRecord, purge_expired_images, save_detections
-from service.domain.training_runs import (
-    ARTIFACTS_FOLDER,
-    HOSTED,
-    STARTING_HOSTING,
-    STOPPING_HOSTING,
-    TRAINED,
-    get_model,
-)
+from service.domain.model_status import STARTABLE, STOPPABLE, ModelStatus, require_status
+from service.domain.training_runs import ARTIFACTS_FOLDER, get_model
 from service.errors import ConflictException, ThrottlingException, ValidationException
 from service.hosting.autoscaling import ScalingPolicy
 from service.hosting.backend import InferenceRequest, NotDeployed, Overloaded, Prediction
@@ -44,10 +38,6 @@ from service.hosting.model_cache import ArtifactCache
 from service.hosting.predictor import load_predictor
 from service.hosting.recorder import BackgroundRecorder
 from service.hosting.runtime import HostingRuntime
-
-HOSTING_FAILED = "HOSTING_FAILED"
-_STARTABLE = {TRAINED, HOSTING_FAILED}
-_STOPPABLE = {HOSTED, STARTING_HOSTING, HOSTING_FAILED}
 
 
 @dataclass
@@ -111,7 +101,7 @@ def _after_commit(session: Session, action: Callable[[], None]) -> None:
     event.listen(session, "after_commit", lambda _session: action(), once=True)
 
 
-def _set_status(engine: Engine, model_id: int, *, expected: set[str], status: str, message: str) -> bool:
+def _set_status(engine: Engine, model_id: int, *, expected: set[ModelStatus], status: ModelStatus, message: str) -> bool:
     """Move the model to `status` only if it is still in one of the `expected` states; True when it moved."""
     with transaction(engine) as session:
         result = session.execute(
@@ -131,15 +121,19 @@ def _deploy(hosting: Hosting, model: Model) -> None:
     def on_result(error: str | None) -> None:
         if error is None:
             if not _set_status(
-                hosting.engine, model_id, expected={STARTING_HOSTING}, status=HOSTED, message="The model is hosted."
+                hosting.engine,
+                model_id,
+                expected={ModelStatus.STARTING_HOSTING},
+                status=ModelStatus.HOSTED,
+                message="The model is hosted.",
             ):
                 _abandon_if_gone(hosting, model_id, key)
             return
         _set_status(
             hosting.engine,
             model_id,
-            expected={STARTING_HOSTING},
-            status=HOSTING_FAILED,
+            expected={ModelStatus.STARTING_HOSTING},
+            status=ModelStatus.HOSTING_FAILED,
             message=f"Hosting failed: {error}",
         )
 
@@ -170,14 +164,9 @@ def start_model(
             f"MaxInferenceUnits ({max_units}) must not be less than MinInferenceUnits ({min_units})."
         )
     model = get_model(session, project_name=project_name, version=version)
-    if model.status not in _STARTABLE:
-        raise ConflictException(
-            f"Model {model.version} of project {project_name} is {model.status}; only a TRAINED model (or one whose "
-            "hosting failed) can be started.",
-            resource_id=f"{project_name}/{model.version}",
-            resource_type="MODEL",
-        )
-    model.status = STARTING_HOSTING
+    hint = "only a TRAINED model (or one whose hosting failed) can be started."
+    require_status(model, STARTABLE, project_name=project_name, hint=hint)
+    model.status = ModelStatus.STARTING_HOSTING
     model.status_message = f"Starting {min_units} inference unit(s)."
     model.min_inference_units = min_units
     model.max_inference_units = max_units or min_units
@@ -185,19 +174,14 @@ def start_model(
     session.flush()
     snapshot = model.model_copy()
     _after_commit(session, lambda: _deploy(hosting, snapshot))
-    return STARTING_HOSTING
+    return ModelStatus.STARTING_HOSTING
 
 
 def stop_model(session: Session, hosting: Hosting, *, project_name: str, version: str) -> str:
     """Record STOPPING_HOSTING and stop the units once the caller's transaction commits; then TRAINED."""
     model = get_model(session, project_name=project_name, version=version)
-    if model.status not in _STOPPABLE:
-        raise ConflictException(
-            f"Model {model.version} of project {project_name} is {model.status}, not hosted; nothing to stop.",
-            resource_id=f"{project_name}/{model.version}",
-            resource_type="MODEL",
-        )
-    model.status = STOPPING_HOSTING
+    require_status(model, STOPPABLE, project_name=project_name, hint="it is not hosted; nothing to stop.")
+    model.status = ModelStatus.STOPPING_HOSTING
     model.status_message = "Stopping the inference units."
     session.add(model)
     session.flush()
@@ -205,10 +189,11 @@ def stop_model(session: Session, hosting: Hosting, *, project_name: str, version
     model_id, key, engine = model.id, deployment_key(model), hosting.engine
 
     def on_done() -> None:
-        _set_status(engine, model_id, expected={STOPPING_HOSTING}, status=TRAINED, message="The model is trained.")
+        trained = ModelStatus.TRAINED
+        _set_status(engine, model_id, expected={ModelStatus.STOPPING_HOSTING}, status=trained, message="The model is trained.")
 
     _after_commit(session, lambda: hosting.runtime.undeploy(key=key, on_done=on_done))
-    return STOPPING_HOSTING
+    return ModelStatus.STOPPING_HOSTING
 
 
 def _cached_prefix(model: Model) -> str:
@@ -229,12 +214,13 @@ def resume_hosting(hosting: Hosting) -> list[str]:
     with transaction(hosting.engine) as session:
         session.execute(
             update(Model)
-            .where(col(Model.status) == STOPPING_HOSTING)
-            .values(status=TRAINED, status_message="The model is trained.")
+            .where(col(Model.status) == ModelStatus.STOPPING_HOSTING)
+            .values(status=ModelStatus.TRAINED, status_message="The model is trained.")
         )
-        models = list(session.exec(select(Model).where(col(Model.status).in_({HOSTED, STARTING_HOSTING}))))
+        hosted = {ModelStatus.HOSTED, ModelStatus.STARTING_HOSTING}
+        models = list(session.exec(select(Model).where(col(Model.status).in_(hosted))))
         for model in models:
-            model.status = STARTING_HOSTING
+            model.status = ModelStatus.STARTING_HOSTING
             model.status_message = "Hosting again after a service restart."
             session.add(model)
     for model in models:
@@ -255,7 +241,7 @@ def detect_anomalies(
     started = time.perf_counter()
     with transaction(hosting.engine) as session:
         model = get_model(session, project_name=project_name, version=version)
-        if model.status != HOSTED:
+        if model.status != ModelStatus.HOSTED:
             raise _not_hosted(project_name, model)
     assert model.id is not None
     image = decode_image(body, content_type=content_type, settings=hosting.context.settings)
@@ -305,7 +291,7 @@ def _infer(hosting: Hosting, model: Model, project_name: str, request: Inference
 
 
 def _not_hosted(project_name: str, model: Model) -> ConflictException:
-    state = "hosted here yet" if model.status == HOSTED else model.status
+    state = "hosted here yet" if model.status == ModelStatus.HOSTED else model.status
     return ConflictException(
         f"Model {model.version} of project {project_name} is not hosted ({state}); start it with StartModel and "
         "wait for HOSTED.",

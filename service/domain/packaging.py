@@ -17,17 +17,17 @@ from sqlmodel import Session, col, select
 
 from service.db.engine import transaction
 from service.db.models import Model, PackagingJob, Project, utcnow
+from service.domain.model_status import PACKAGEABLE, require_status
 from service.domain.packaging_bundle import BundleError, BundleSpec, build_bundle, is_bundled
 from service.domain.packaging_targets import EdgeTarget, parse_target
 from service.domain.projects import get_project
-from service.domain.training_runs import ARTIFACTS_FOLDER, HOSTED, TRAINED, get_model
+from service.domain.training_runs import ARTIFACTS_FOLDER, get_model
 from service.errors import ConflictException, ResourceNotFoundException, ValidationException
 from service.storage import ObjectNotFoundError, ObjectStore, StorageKeyError, validate_key
 
 log = logging.getLogger("openlv.packaging")
 
 CREATED, RUNNING, SUCCEEDED, FAILED = "CREATED", "RUNNING", "SUCCEEDED", "FAILED"
-PACKAGEABLE = {TRAINED, HOSTED}
 STALE_AFTER = timedelta(minutes=10)
 """Packaging takes seconds; a job unchanged this long lost its process (a restart) and is settled FAILED."""
 
@@ -71,13 +71,7 @@ def start_job(
     edge_target(greengrass)
     version = "LATEST" if model_version.upper() == "LATEST" else model_version
     model = get_model(session, project_name=project_name, version=version)
-    if model.status not in PACKAGEABLE:
-        raise ConflictException(
-            f"Model {model.version} of project {project_name} is {model.status}; only a TRAINED or HOSTED model can be "
-            "packaged.",
-            resource_id=f"{project_name}/{model.version}",
-            resource_type="MODEL",
-        )
+    require_status(model, PACKAGEABLE, project_name=project_name, hint="only a TRAINED or HOSTED model can be packaged.")
     job_name = job_name or f"{project_name.replace('_', '-')[:40]}-{model.version}-{uuid.uuid4().hex[:12]}"
     _check_job_name_free(session, project_id=model.project_id, project_name=project_name, job_name=job_name)
     component_name = greengrass["ComponentName"]

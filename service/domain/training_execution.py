@@ -19,11 +19,12 @@ from service.db.engine import transaction
 from service.db.models import Model, Project, TrainingJob, utcnow
 from service.domain.algorithms import TrainingChoice
 from service.domain.evaluation import ScoredImage, TestScores, summary_metrics, write_evaluation
+from service.domain.model_status import ModelStatus
 from service.domain.thresholds import DEFAULT_THRESHOLD, Policy, operating_point, performance, policy_record
 from service.domain.training_data import TrainingImage, TrainingSplit, training_split
 from service.domain.training_outcomes import fail_job, settle_cancelled
 from service.domain.training_progress import ProgressWriter
-from service.domain.training_runs import ARTIFACTS_FOLDER, DELETING, TRAINED
+from service.domain.training_runs import ARTIFACTS_FOLDER
 from service.engine import artifacts
 from service.engine.data import ImageRecord
 from service.engine.errors import EngineError, TrainingCancelledError
@@ -119,9 +120,9 @@ class TrainingRun:
         write_evaluation(self.store, model=model, model_arn=arn, scores=scores)
         with transaction(self.engine) as session:
             stored = session.get(Model, model.id)
-            if stored is None or stored.status == DELETING:
+            if stored is None or stored.status == ModelStatus.DELETING:
                 raise TrainingCancelledError("the model was deleted while training finished")
-            stored.status, stored.status_message = TRAINED, "Training completed successfully."
+            stored.status, stored.status_message = ModelStatus.TRAINED, "Training completed successfully."
             stored.image_threshold = model.image_threshold
             stored.threshold_policy = model.threshold_policy
             stored.performance = model.performance

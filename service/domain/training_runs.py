@@ -13,15 +13,13 @@ from sqlmodel import Session, col, func, select
 from service.db.engine import MAX_INTEGER
 from service.db.models import Model, PackagingJob, ThresholdChange, TrainingJob, TrainingLogLine
 from service.domain.algorithms import TrainingChoice
+from service.domain.model_status import DELETABLE, ModelStatus, require_status
 from service.domain.projects import get_project
 from service.domain.training_data import check_training_data
-from service.errors import ConflictException, ResourceNotFoundException, ValidationException
+from service.errors import ResourceNotFoundException, ValidationException
 from service.jobs.queue import JobState, enqueue_job
 from service.storage import ObjectStore, StorageKeyError, validate_key
 
-TRAINING, TRAINED, TRAINING_FAILED = "TRAINING", "TRAINED", "TRAINING_FAILED"
-HOSTED, STARTING_HOSTING, STOPPING_HOSTING, DELETING = "HOSTED", "STARTING_HOSTING", "STOPPING_HOSTING", "DELETING"
-_BUSY_HOSTING = {HOSTED, STARTING_HOSTING, STOPPING_HOSTING}
 ARTIFACTS_FOLDER = "artifacts/"
 """Where training puts the engine's saved-model folder under `Model.artifacts_prefix`, and hosting reads it."""
 
@@ -92,7 +90,7 @@ def create_model(
     model = Model(
         project_id=project.id,  # type: ignore[arg-type]
         version=version,
-        status=TRAINING,
+        status=ModelStatus.TRAINING,
         status_message="Training is queued.",
         description=description,
         algorithm=choice.algorithm,
@@ -124,14 +122,9 @@ def delete_model(session: Session, *, project_name: str, version: str) -> tuple[
     (the caller then purges its objects); a running training job is asked to stop and the model stays DELETING until
     the job runner reports the job ended. Returns the model and the job whose cancellation the runner must request."""
     model = get_model(session, project_name=project_name, version=version)
-    if model.status in _BUSY_HOSTING:
-        raise ConflictException(
-            f"Model {model.version} of project {project_name} is {model.status}; stop it with StopModel first.",
-            resource_id=f"{project_name}/{model.version}",
-            resource_type="MODEL",
-        )
+    require_status(model, DELETABLE, project_name=project_name, hint="stop it with StopModel first.")
     job = get_job(session, model=model)
-    model.status, model.status_message = DELETING, "The model is being deleted."
+    model.status, model.status_message = ModelStatus.DELETING, "The model is being deleted."
     session.add(model)
     if job is not None and job.state == JobState.RUNNING:
         job.cancel_requested = True
