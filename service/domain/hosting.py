@@ -27,12 +27,12 @@ from service.context import AppContext
 from service.db.engine import transaction
 from service.db.models import Model, utcnow
 from service.domain.detections import DetectionRecord, purge_expired_images, save_detections
+from service.domain.images import decode_image
 from service.domain.model_status import STARTABLE, STOPPABLE, ModelStatus, require_status
 from service.domain.training_runs import ARTIFACTS_FOLDER, get_model
 from service.errors import ConflictException, ThrottlingException, ValidationException
 from service.hosting.autoscaling import ScalingPolicy
 from service.hosting.backend import InferenceRequest, NotDeployed, Overloaded, Prediction
-from service.hosting.decode import decode_image
 from service.hosting.embedded import EmbeddedBackend
 from service.hosting.model_cache import ArtifactCache
 from service.hosting.predictor import load_predictor
