@@ -95,11 +95,6 @@ class EmbeddedWorkerPool:
                 child.wait()
             self.settle(job_id, "the service shut down during training", False, process_id(child.pid))
 
-    def running_jobs(self) -> dict[int, int]:
-        """Job id -> worker process id of the jobs this pool runs now."""
-        with self._lock:
-            return {job_id: child.pid for job_id, child in self._children.items()}
-
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
