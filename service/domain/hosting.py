@@ -15,16 +15,15 @@ The embedded backend keeps units in the API process, so run one API process per 
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from service.context import AppContext
-from service.db.engine import transaction
+from service.db.engine import UnitOfWork, transaction
 from service.db.models import Model, utcnow
 from service.domain.detections import DetectionRecord, purge_expired_images, save_detections
 from service.domain.images import decode_image
@@ -97,10 +96,6 @@ def current_units(hosting: Hosting, model: Model) -> int | None:
     return None if status is None else status.current_units
 
 
-def _after_commit(session: Session, action: Callable[[], None]) -> None:
-    event.listen(session, "after_commit", lambda _session: action(), once=True)
-
-
 def _set_status(engine: Engine, model_id: int, *, expected: set[ModelStatus], status: ModelStatus, message: str) -> bool:
     """Move the model to `status` only if it is still in one of the `expected` states; True when it moved."""
     with transaction(engine) as session:
@@ -154,7 +149,7 @@ def _abandon_if_gone(hosting: Hosting, model_id: int, key: str) -> None:
 
 
 def start_model(
-    session: Session, hosting: Hosting, *, project_name: str, version: str, min_units: int, max_units: int | None
+    work: UnitOfWork, hosting: Hosting, *, project_name: str, version: str, min_units: int, max_units: int | None
 ) -> str:
     """Record STARTING_HOSTING and start the units once the caller's transaction commits; returns the status."""
     if min_units < 1:
@@ -163,6 +158,7 @@ def start_model(
         raise ValidationException(
             f"MaxInferenceUnits ({max_units}) must not be less than MinInferenceUnits ({min_units})."
         )
+    session = work.session
     model = get_model(session, project_name=project_name, version=version)
     hint = "only a TRAINED model (or one whose hosting failed) can be started."
     require_status(model, STARTABLE, project_name=project_name, hint=hint)
@@ -173,12 +169,13 @@ def start_model(
     session.add(model)
     session.flush()
     snapshot = model.model_copy()
-    _after_commit(session, lambda: _deploy(hosting, snapshot))
+    work.after_commit(lambda: _deploy(hosting, snapshot))
     return ModelStatus.STARTING_HOSTING
 
 
-def stop_model(session: Session, hosting: Hosting, *, project_name: str, version: str) -> str:
+def stop_model(work: UnitOfWork, hosting: Hosting, *, project_name: str, version: str) -> str:
     """Record STOPPING_HOSTING and stop the units once the caller's transaction commits; then TRAINED."""
+    session = work.session
     model = get_model(session, project_name=project_name, version=version)
     require_status(model, STOPPABLE, project_name=project_name, hint="it is not hosted; nothing to stop.")
     model.status = ModelStatus.STOPPING_HOSTING
@@ -192,7 +189,7 @@ def stop_model(session: Session, hosting: Hosting, *, project_name: str, version
         trained = ModelStatus.TRAINED
         _set_status(engine, model_id, expected={ModelStatus.STOPPING_HOSTING}, status=trained, message="The model is trained.")
 
-    _after_commit(session, lambda: hosting.runtime.undeploy(key=key, on_done=on_done))
+    work.after_commit(lambda: hosting.runtime.undeploy(key=key, on_done=on_done))
     return ModelStatus.STOPPING_HOSTING
 
 

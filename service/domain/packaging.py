@@ -7,6 +7,7 @@ it SUCCEEDED or FAILED. A job whose process died keeps no RUNNING row forever: o
 """
 
 import logging
+import threading
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from service.db.engine import transaction
+from service.db.engine import UnitOfWork, transaction
 from service.db.models import Model, PackagingJob, Project, utcnow
 from service.domain.model_status import PACKAGEABLE, require_status
 from service.domain.packaging_bundle import BundleError, BundleSpec, build_bundle, is_bundled
@@ -51,8 +52,9 @@ def edge_target(greengrass: dict[str, Any]) -> EdgeTarget:
 
 
 def start_job(
-    session: Session,
+    work: UnitOfWork,
     *,
+    engine: Engine,
     store: ObjectStore,
     project_name: str,
     model_version: str,
@@ -61,7 +63,8 @@ def start_job(
     description: str = "",
 ) -> PackagingJob:
     """Check the request (`greengrass`: the GreengrassConfiguration wire shape), record a CREATED job and return it;
-    the caller commits and then calls `run_job`."""
+    once the unit of work commits, `run_job` packages it on a thread of its own (a restart settles a job it left)."""
+    session = work.session
     output = greengrass["S3OutputLocation"]
     if output["Bucket"] != store.bucket:
         raise ValidationException(
@@ -96,6 +99,13 @@ def start_job(
         session.flush()
     except IntegrityError:
         raise _name_taken(project_name, job_name) from None
+    job_id = job.id
+    assert job_id is not None
+    work.after_commit(
+        lambda: threading.Thread(
+            target=run_job, args=(engine, store, job_id), name=f"packaging-{job_id}", daemon=True
+        ).start()
+    )
     return job
 
 

@@ -1,7 +1,8 @@
 """Model versions: create (validate data, pick the algorithm, queue training), describe, list, delete.
 
 Training itself runs elsewhere (`service.domain.training_execution`, driven by a `service.jobs.JobRunner`); this module
-only writes rows. Callers commit, then tell the runner (`submit` after create, `cancel` after delete).
+writes rows and, through the caller's unit of work, submits a created job once it is committed (`model_deletion`
+cancels one after a delete).
 """
 
 import re
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
-from service.db.engine import MAX_INTEGER
+from service.db.engine import MAX_INTEGER, UnitOfWork
 from service.db.models import Model, PackagingJob, ThresholdChange, TrainingJob, TrainingLogLine
 from service.domain.algorithms import TrainingChoice
 from service.domain.model_status import DELETABLE, ModelStatus, require_status
@@ -18,6 +19,7 @@ from service.domain.projects import get_project
 from service.domain.training_data import check_training_data
 from service.errors import ResourceNotFoundException, ValidationException
 from service.jobs.queue import JobState, enqueue_job
+from service.jobs.runner import JobRunner
 from service.storage import ObjectStore, StorageKeyError, validate_key
 
 ARTIFACTS_FOLDER = "artifacts/"
@@ -73,7 +75,8 @@ def artifacts_prefix(output: OutputLocation, *, service_bucket: str, project: st
 
 
 def create_model(
-    session: Session,
+    work: UnitOfWork,
+    jobs: JobRunner,
     *,
     project_name: str,
     choice: TrainingChoice,
@@ -82,7 +85,9 @@ def create_model(
     description: str = "",
     kms_key_id: str | None = None,
 ) -> tuple[Model, TrainingJob]:
-    """Check the project's datasets, create the next model version in TRAINING and queue its training job."""
+    """Check the project's datasets, create the next model version in TRAINING and queue its training job (submitted
+    to `jobs` once the unit of work commits)."""
+    session = work.session
     project = get_project(session, name=project_name)
     check_training_data(session, project=project)
     latest = session.exec(select(func.max(Model.version)).where(Model.project_id == project.id)).one()
@@ -105,6 +110,9 @@ def create_model(
     session.add(model)
     session.flush()
     job = enqueue_job(session, model_id=model.id)  # type: ignore[arg-type]
+    job_id = job.id
+    assert job_id is not None
+    work.after_commit(lambda: jobs.submit(job_id))
     return model, job
 
 

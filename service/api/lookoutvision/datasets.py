@@ -16,7 +16,7 @@ from service.db.models import DatasetEntry
 from service.domain import datasets
 from service.domain.dataset_state import get_dataset
 from service.domain.entry_listing import EntryFilter, list_entries, parse_timestamp
-from service.domain.idempotency import idempotent
+from service.domain.idempotency import run_idempotent
 from service.errors import ValidationException
 
 router = APIRouter()
@@ -53,24 +53,23 @@ def create_dataset(
     if body.DatasetSource is not None:
         s3_object = body.DatasetSource.GroundTruthManifest.S3Object
         source = datasets.ManifestSource(bucket=s3_object.Bucket, key=s3_object.Key, version_id=s3_object.VersionId)
-    with transaction(context.engine) as session:
-        return idempotent(
-            session,
-            operation="CreateDataset",
-            client_token=client_token,
-            parameters={"ProjectName": project_name, **body.model_dump()},
-            produce=lambda: {
-                "DatasetMetadata": dataset_metadata(
-                    datasets.create_dataset(
-                        session,
-                        context=context,
-                        project_name=project_name,
-                        dataset_type=body.DatasetType,
-                        source=source,
-                    )
+    return run_idempotent(
+        context.engine,
+        operation="CreateDataset",
+        client_token=client_token,
+        parameters={"ProjectName": project_name, **body.model_dump()},
+        produce=lambda work: {
+            "DatasetMetadata": dataset_metadata(
+                datasets.create_dataset(
+                    work.session,
+                    context=context,
+                    project_name=project_name,
+                    dataset_type=body.DatasetType,
+                    source=source,
                 )
-            },
-        )
+            )
+        },
+    )
 
 
 @router.get("/projects/{project_name}/datasets/{dataset_type}")

@@ -2,15 +2,15 @@
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from service.api.deps import ClientToken, Context, epoch
 from service.api.pagination import page_request, page_response
-from service.db.engine import transaction
+from service.db.engine import UnitOfWork, transaction
 from service.db.models import PackagingJob
 from service.domain import packaging
-from service.domain.idempotency import idempotent
+from service.domain.idempotency import run_idempotent
 
 router = APIRouter()
 
@@ -89,14 +89,12 @@ def start_model_packaging_job(
     project_name: str,
     body: StartModelPackagingJobRequest,
     context: Context,
-    background: BackgroundTasks,
     client_token: ClientToken = None,
 ) -> dict[str, Any]:
-    started: list[int] = []
-
-    def produce() -> dict[str, Any]:
+    def produce(work: UnitOfWork) -> dict[str, Any]:
         job = packaging.start_job(
-            session,
+            work,
+            engine=context.engine,
             store=context.store,
             project_name=project_name,
             model_version=body.ModelVersion,
@@ -104,20 +102,15 @@ def start_model_packaging_job(
             job_name=body.JobName,
             description=body.Description or "",
         )
-        started.append(job.id)  # type: ignore[arg-type]
         return {"JobName": job.job_name}
 
-    with transaction(context.engine) as session:
-        response = idempotent(
-            session,
-            operation="StartModelPackagingJob",
-            client_token=client_token,
-            parameters={"ProjectName": project_name, **body.model_dump()},
-            produce=produce,
-        )
-    for job_id in started:
-        background.add_task(packaging.run_job, context.engine, context.store, job_id)
-    return response
+    return run_idempotent(
+        context.engine,
+        operation="StartModelPackagingJob",
+        client_token=client_token,
+        parameters={"ProjectName": project_name, **body.model_dump()},
+        produce=produce,
+    )
 
 
 @router.get("/projects/{project_name}/modelpackagingjobs/{job_name}")
