@@ -10,13 +10,13 @@ Lookout for Vision model stays hosted until StopModel: its status reads STARTING
 The local artefact cache follows the models: a deleted model's copy is evicted, and the start drops copies of models
 that no longer exist.
 
-The embedded backend keeps units in the API process, so run one API process per database.
+The embedded backend keeps units in the API process, so run one API process per database. The runtime is built by
+`service.wiring.open_hosting`; this module only uses it.
 """
 
 import math
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -25,17 +25,12 @@ from sqlmodel import col, select
 from service.context import AppContext
 from service.db.engine import UnitOfWork, transaction
 from service.db.models import Model, utcnow
-from service.domain.detections import DetectionRecord, purge_expired_images, save_detections
+from service.domain.detections import DetectionRecord
 from service.domain.images import decode_image
 from service.domain.model_status import STARTABLE, STOPPABLE, ModelStatus, require_status
 from service.domain.training_runs import ARTIFACTS_FOLDER, get_model
 from service.errors import ConflictException, ThrottlingException, ValidationException
-from service.hosting.autoscaling import ScalingPolicy
 from service.hosting.backend import InferenceRequest, NotDeployed, Overloaded, Prediction
-from service.hosting.embedded import EmbeddedBackend
-from service.hosting.model_cache import ArtifactCache
-from service.hosting.predictor import load_predictor
-from service.hosting.recorder import BackgroundRecorder
 from service.hosting.runtime import HostingRuntime
 
 
@@ -49,41 +44,6 @@ class Hosting:
     @property
     def engine(self) -> Engine:
         return self.context.engine
-
-
-def open_hosting(context: AppContext) -> Hosting:
-    """Build the embedded runtime: thread units, the artefact cache under LV_HOME and the detections log writer."""
-    settings = context.settings
-    backend = EmbeddedBackend(
-        lambda directory, threads: load_predictor(directory, runtime=settings.hosting_runtime, threads=threads),
-        cpu_cores=settings.hosting_cpu_cores,
-        queue_per_unit=settings.hosting_queue_per_unit,
-        max_batch=settings.hosting_max_batch,
-        scale_interval_s=settings.hosting_scale_interval_s,
-        policy=ScalingPolicy(
-            up_utilisation=settings.hosting_scale_up_utilisation,
-            down_utilisation=settings.hosting_scale_down_utilisation,
-            down_after_s=settings.hosting_scale_down_after_s,
-        ),
-    )
-    cache_root = Path(settings.hosting_cache_dir) if settings.hosting_cache_dir else None
-    cache = ArtifactCache(context.store, cache_root or context.settings.resolved_home / "hosting-cache")
-    retention = settings.detection_retention_days
-    recorder: BackgroundRecorder[DetectionRecord] = BackgroundRecorder(
-        lambda records: save_detections(context.engine, context.store, records, retention_days=retention)
-    )
-    runtime = HostingRuntime(
-        backend,
-        cache,
-        recorder,
-        settings,
-        sweep_retention=lambda: _sweep(context, retention),
-    )
-    return Hosting(context=context, runtime=runtime)
-
-
-def _sweep(context: AppContext, retention_days: int) -> None:
-    purge_expired_images(context.engine, context.store, retention_days=retention_days)
 
 
 def deployment_key(model: Model) -> str:

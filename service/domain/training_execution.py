@@ -22,6 +22,7 @@ from service.domain.evaluation import ScoredImage, TestScores, summary_metrics, 
 from service.domain.model_status import ModelStatus
 from service.domain.thresholds import DEFAULT_THRESHOLD, Policy, operating_point, performance, policy_record
 from service.domain.training_data import TrainingImage, TrainingSplit, training_split
+from service.domain.training_jobs import append_log, finish_job
 from service.domain.training_outcomes import fail_job, settle_cancelled
 from service.domain.training_progress import ProgressWriter
 from service.domain.training_runs import ARTIFACTS_FOLDER
@@ -29,7 +30,7 @@ from service.engine import artifacts
 from service.engine.data import ImageRecord
 from service.engine.errors import EngineError, TrainingCancelledError
 from service.engine.training import fit
-from service.jobs.queue import JobState, append_log, finish_job
+from service.jobs.queue import JobState
 from service.settings import Settings
 from service.storage import ObjectNotFoundError, ObjectStore
 

@@ -10,8 +10,9 @@ from sqlalchemy.engine import Engine
 from service.db.engine import transaction
 from service.db.models import Model, TrainingJob
 from service.domain.model_status import ModelStatus
+from service.domain.training_jobs import append_log, finish_job, requeue
 from service.domain.training_runs import purge_model_objects, remove_model_rows
-from service.jobs.queue import JobState, append_log, finish_job, requeue
+from service.jobs.queue import JobState
 from service.storage import ObjectStore
 
 

@@ -17,8 +17,9 @@ from service.domain.algorithms import TrainingChoice
 from service.domain.model_status import DELETABLE, ModelStatus, require_status
 from service.domain.projects import get_project
 from service.domain.training_data import check_training_data
+from service.domain.training_jobs import enqueue_job
 from service.errors import ResourceNotFoundException, ValidationException
-from service.jobs.queue import JobState, enqueue_job
+from service.jobs.queue import JobState
 from service.jobs.runner import JobRunner
 from service.storage import ObjectStore, StorageKeyError, validate_key
 

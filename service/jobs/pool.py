@@ -1,14 +1,13 @@
 """The embedded `JobRunner`: a dispatcher thread in the service that runs each training job in a worker process.
 
 At most `max_concurrent_training` jobs run at once (counted in the database, so the limit holds across restarts);
-the rest wait QUEUED. A worker is `python -m service.jobs.worker JOB_ID`, so a crash, a leak or an OOM kill in
+the rest wait QUEUED. A worker is `worker_command` plus the job id (`python -m service.training_worker JOB_ID`), so a crash, a leak or an OOM kill in
 training never takes the API down, and the API stays responsive while models train. Its output goes to
 `LV_HOME/logs/training-job-<id>.log`.
 """
 
 import logging
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -38,8 +37,17 @@ def worker_environment(settings: Settings, base: dict[str, str]) -> dict[str, st
 
 
 class EmbeddedWorkerPool:
-    def __init__(self, settings: Settings, engine: Engine, *, settle: Settle, environment: dict[str, str]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        settle: Settle,
+        environment: dict[str, str],
+        worker_command: list[str],
+    ) -> None:
         self.settings = settings
+        self.worker_command = worker_command
         self.engine = engine
         self.settle = settle
         self.environment = worker_environment(settings, environment)
@@ -144,7 +152,7 @@ class EmbeddedWorkerPool:
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"training-job-{job_id}.log", "ab") as output:
             child = subprocess.Popen(
-                [sys.executable, "-m", "service.jobs.worker", str(job_id)],
+                [*self.worker_command, str(job_id)],
                 env=self.environment,
                 stdin=subprocess.DEVNULL,
                 stdout=output,
