@@ -20,7 +20,10 @@ install: $(STAMP)
 serve: install
 	$(BIN)/lv server
 
+# `ruff format --check` passes once the tree has been formatted with `ruff format` (done once, at a merge).
 test: install
+	$(BIN)/ruff check service sdk cli console tests bench
+	$(BIN)/ruff format --check service sdk cli console tests bench
 	$(BIN)/mypy --strict sdk
 	$(BIN)/python -m pytest -q tests
 

@@ -35,8 +35,11 @@ from service.engine.inference.layout import ONNX_FILE, OPENVINO_DIR, OPENVINO_FI
 from service.engine.registry import get_spec, list_models
 from service.engine.synthetic import make_synthetic_dataset
 from service.engine.training import TrainedModel, fit
+from service.settings import Settings
 
 SYNTHETIC = "synthetic"
+WEIGHTS = Settings()
+"""The service's weights folder and mirror (LV_WEIGHTS_DIR / LV_HOME, LV_WEIGHTS_BASE_URL), read once."""
 TARGETS = {
     "patchcore ORT batch-1 latency (ms)": ("patchcore", "latency_ms.onnx", "<=", 50.0),
     "patchcore fit time (s)": ("patchcore", "fit_seconds", "<=", 60.0),
@@ -132,10 +135,19 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     spec = get_spec(job["model"])
     weights = None
     if spec.needs_pretrained:
-        weights = "imagenet" if imagenet_weights_available("resnet18") else "random"
+        weights = "imagenet" if imagenet_weights_available("resnet18", WEIGHTS.resolved_weights_dir) else "random"
     hyperparameters = {"image_size": job["image_size"], **job["hyperparameters"].get(job["model"], {})}
     started = time.perf_counter()
-    trained = fit(job["model"], train, test, hyperparameters=hyperparameters, weights=weights, accelerator="cpu")
+    trained = fit(
+        job["model"],
+        train,
+        test,
+        hyperparameters=hyperparameters,
+        weights=weights,
+        weights_dir=WEIGHTS.resolved_weights_dir,
+        weights_base_url=WEIGHTS.weights_base_url,
+        accelerator="cpu",
+    )
     fit_seconds = time.perf_counter() - started
     fit_rss = peak_rss_mb()
     with tempfile.TemporaryDirectory(dir=job["work"]) as scratch:

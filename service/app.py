@@ -16,8 +16,8 @@ from service.auth.roles import operation_name
 from service.context import AppContext
 from service.domain import hosting
 from service.errors import InternalServerException, ServiceError, UnknownOperationException, ValidationException
-from service.jobs.factory import build_job_runner
 from service.settings import Settings, get_settings
+from service.wiring import build_job_runner, open_hosting
 
 log = logging.getLogger("openlv")
 
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.jobs.start()
-        app.state.hosting = hosting.open_hosting(app.state.context)
+        app.state.hosting = open_hosting(app.state.context)
         await run_in_threadpool(hosting.resume_hosting, app.state.hosting)
         try:
             yield
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="openlv", version="0.1.0", lifespan=lifespan, generate_unique_id_function=operation_name)
     app.state.context = AppContext.open(settings)
-    app.state.jobs = build_job_runner(settings, app.state.context.engine, app.state.context.store)
+    app.state.jobs = build_job_runner(app.state.context)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

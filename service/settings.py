@@ -67,6 +67,13 @@ class Settings(BaseSettings):
         default=None, description="Where model artefacts are copied for serving; LV_HOME/hosting-cache when unset."
     )
 
+    weights_dir: Path | None = Field(
+        default=None, description="ImageNet backbone checkpoints (`lv weights import`); LV_HOME/weights when unset."
+    )
+    weights_base_url: str | None = Field(
+        default=None, description="A mirror of download.pytorch.org/models to fetch missing checkpoints from."
+    )
+
     @property
     def resolved_home(self) -> Path:
         return self.home.expanduser().resolve()
@@ -80,6 +87,10 @@ class Settings(BaseSettings):
     @property
     def local_storage_root(self) -> Path:
         return self.resolved_home / "storage"
+
+    @property
+    def resolved_weights_dir(self) -> Path:
+        return self.weights_dir.expanduser().resolve() if self.weights_dir else self.resolved_home / "weights"
 
     @property
     def keys_file(self) -> Path:

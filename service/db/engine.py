@@ -1,11 +1,18 @@
-"""Database engine and sessions."""
+"""Database engine, sessions and the unit of work."""
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
+
+log = logging.getLogger("openlv.db")
+
+MAX_INTEGER = 2**31 - 1
+"""The largest value an INTEGER column (ids, model versions) holds on every backend (PostgreSQL's is 32-bit)."""
 
 
 def build_engine(url: str) -> Engine:
@@ -34,3 +41,30 @@ def transaction(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@dataclass
+class UnitOfWork:
+    """A transaction's session and what must happen only once it has committed (submitting a training job, starting
+    or stopping inference units, purging a deleted model's objects, packaging): the one way to do after-commit work."""
+
+    session: Session
+    _after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` after the commit, in the order registered; never if the transaction rolls back."""
+        self._after_commit.append(action)
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
+    """`transaction`, then the registered after-commit actions. An action that fails is logged and the others still
+    run: the commit stands, and each action's own recovery (start-up sweeps, retries) covers what it left undone."""
+    with transaction(engine) as session:
+        work = UnitOfWork(session)
+        yield work
+    for action in work._after_commit:
+        try:
+            action()
+        except Exception:
+            log.exception("an after-commit action failed")

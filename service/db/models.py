@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from service.engine.normalised import NORMALISED_THRESHOLD
+
 # SQLite reuses the largest rowid after a delete; ids that processes, caches or page tokens hold must stay unique.
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
@@ -104,7 +106,7 @@ class Model(SQLModel, table=True):
     output_prefix: str = Field(default="", max_length=1024)
     kms_key_id: str | None = Field(default=None, max_length=2048)
     artifacts_prefix: str = Field(max_length=1024)
-    image_threshold: float = 0.5
+    image_threshold: float = NORMALISED_THRESHOLD
     threshold_policy: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     performance: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     evaluation_metrics: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -39,15 +39,15 @@ def _backbone_of(algorithm: str) -> str | None:
     return backbone if isinstance(backbone, str) else None
 
 
-def _imagenet_ready(algorithm: str) -> bool:
+def _imagenet_ready(algorithm: str, weights_dir: Path) -> bool:
     from service.engine.backbones import imagenet_weights_available
 
     backbone = _backbone_of(algorithm)
-    return backbone is not None and imagenet_weights_available(backbone)
+    return backbone is not None and imagenet_weights_available(backbone, weights_dir)
 
 
-def default_algorithm() -> str:
-    return PRETRAINED_DEFAULT if _imagenet_ready(PRETRAINED_DEFAULT) else FROM_SCRATCH_DEFAULT
+def default_algorithm(weights_dir: Path) -> str:
+    return PRETRAINED_DEFAULT if _imagenet_ready(PRETRAINED_DEFAULT, weights_dir) else FROM_SCRATCH_DEFAULT
 
 
 def choose_training(
@@ -56,12 +56,16 @@ def choose_training(
     hyperparameters: dict[str, str] | None,
     backbone_weights: str | None,
     image_size: int | None,
+    weights_dir: Path,
 ) -> TrainingChoice:
-    """Validate the extension fields against the engine's registry; ValidationException says what to change."""
+    """Validate the extension fields against the engine's registry; ValidationException says what to change.
+
+    `weights_dir` is the service's ImageNet checkpoint folder (`Settings.resolved_weights_dir`), the one the training
+    worker reads."""
     from service.engine import registry
     from service.engine.errors import EngineError
 
-    name = algorithm or default_algorithm()
+    name = algorithm or default_algorithm(weights_dir)
     known = [spec.name for spec in registry.list_models()]
     if name not in known:
         raise ValidationException(f"Unknown Algorithm {name!r}; choose one of: {', '.join(known)}.")
@@ -75,11 +79,11 @@ def choose_training(
         registry.parse_hyperparameters(name, choice.engine_hyperparameters())
     except EngineError as exc:
         raise ValidationException(f"Invalid Hyperparameters: {exc}") from None
-    _check_weights(choice)
+    _check_weights(choice, weights_dir)
     return choice
 
 
-def _check_weights(choice: TrainingChoice) -> None:
+def _check_weights(choice: TrainingChoice, weights_dir: Path) -> None:
     from service.engine import registry
     from service.engine.backbones import imagenet_weights_available
 
@@ -91,7 +95,7 @@ def _check_weights(choice: TrainingChoice) -> None:
     if weights != "imagenet" or not registry.get_spec(choice.algorithm).needs_pretrained:
         return
     backbone = _backbone_of(choice.algorithm)
-    if backbone is not None and not imagenet_weights_available(backbone):
+    if backbone is not None and not imagenet_weights_available(backbone, weights_dir):
         raise ValidationException(
             f"Algorithm {choice.algorithm} needs ImageNet weights for {backbone}, which are not on this server. "
             f"Import them with `lv weights import PATH`, or choose Algorithm={FROM_SCRATCH_DEFAULT} "

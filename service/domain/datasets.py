@@ -14,7 +14,7 @@ from service.db.engine import transaction
 from service.db.models import Dataset, DatasetEntry, IdempotencyRecord, StoredImage
 from service.domain import dataset_state
 from service.domain.dataset_state import get_dataset, refuse_if_busy
-from service.domain.entries import EntriesRejected, EntryInput, PendingEntry, apply_entries, prepare_inputs
+from service.domain.entries import EntriesRejected, PendingEntry, apply_entries
 from service.domain.idempotency import idempotent, request_hash
 from service.domain.manifests import prepare_manifest, read_manifest_object
 from service.domain.names import validate_dataset_type
@@ -171,19 +171,6 @@ def update_dataset_entries(
         )
 
     return run_claimed_update(context=context, project_name=project_name, dataset_type=dataset_type, work=work).status
-
-
-def update_dataset(*, context: AppContext, project_name: str, dataset_type: str, entries: list[EntryInput]) -> Dataset:
-    """Add or update in-memory entries with the full status lifecycle of UpdateDatasetEntries (claim, complete or
-    UPDATE_FAILED_ROLLBACK_COMPLETE); for callers that do not need their own transaction around `add_entries`."""
-
-    def work(session: Session, dataset: Dataset) -> None:
-        pending, problems = prepare_inputs(entries, settings=context.settings)
-        if problems:
-            raise EntriesRejected(problems, total=len(entries))
-        apply_entries(session, store=context.store, dataset=dataset, pending=pending)
-
-    return run_claimed_update(context=context, project_name=project_name, dataset_type=dataset_type, work=work)
 
 
 def run_claimed_update(

@@ -11,12 +11,11 @@ from sqlmodel import Session, col, select
 
 from service.db.engine import transaction
 from service.db.models import Detection, Model, utcnow
+from service.domain.images import IMAGE_FORMATS
 from service.domain.projects import get_project
 from service.storage import ObjectStore
 
 IMAGE_PREFIX = "detections/"
-_EXTENSIONS = {"png": "png", "jpeg": "jpg"}
-_CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class DetectionRecord:
 
 def image_key(record: DetectionRecord) -> str:
     """Images live under one folder per UTC day, so expired days are removed without reading the log."""
-    return f"{IMAGE_PREFIX}{record.detected_at:%Y-%m-%d}/{uuid.uuid4().hex}.{_EXTENSIONS[record.image_format]}"
+    return f"{IMAGE_PREFIX}{record.detected_at:%Y-%m-%d}/{uuid.uuid4().hex}.{IMAGE_FORMATS[record.image_format].extension}"
 
 
 def save_detections(
@@ -53,7 +52,7 @@ def save_detections(
         key = None
         if retention_days > 0:
             key = image_key(record)
-            store.put(key, record.image, _CONTENT_TYPES[record.image_format])
+            store.put(key, record.image, IMAGE_FORMATS[record.image_format].content_type)
         rows.append(
             Detection(
                 model_id=record.model_id,

@@ -13,31 +13,15 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from service.context import AppContext
 from service.db.models import Dataset, DatasetEntry, StoredImage, utcnow
-from service.domain.dataset_state import get_dataset
-from service.domain.images import ImageInfo, ImageRejected, inspect_image, store_image
+from service.domain.images import ImageInfo, store_image
 from service.errors import ValidationException
-from service.settings import Settings
 from service.storage import ObjectStore
 
 LABELS = ("normal", "anomaly")
 MAX_SOURCE_REF = 2048
 _PROBLEMS_IN_MESSAGE = 50
 _QUERY_CHUNK = 500
-
-
-@dataclass(frozen=True)
-class EntryInput:
-    """One image to add to a dataset, with its label (None: unlabeled) and optional segmentation mask."""
-
-    source_ref: str
-    image: bytes
-    label: str | None
-    anomaly_class: str | None = None
-    human_annotated: bool = True
-    mask: bytes | None = None
-    manifest_line: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -96,60 +80,6 @@ def check_mask_fits(image: ImageInfo | tuple[int, int], mask: ImageInfo) -> str 
     if (mask.width, mask.height) != (width, height):
         return f"the mask is {mask.width}x{mask.height} pixels but the image is {width}x{height}"
     return None
-
-
-def _in_memory(data: bytes) -> Callable[[], bytes]:
-    return lambda: data
-
-
-def prepare_inputs(entries: Sequence[EntryInput], *, settings: Settings) -> tuple[list[PendingEntry], list[Problem]]:
-    """Validate in-memory entries; nothing is written."""
-    pending: list[PendingEntry] = []
-    problems: list[Problem] = []
-    for entry in entries:
-        where = entry.source_ref or "(entry without source-ref)"
-        try:
-            pending.append(_prepare_input(entry, settings=settings))
-        except ImageRejected as exc:
-            problems.append((where, exc.reason))
-    return pending, problems
-
-
-def _prepare_input(entry: EntryInput, *, settings: Settings) -> PendingEntry:
-    if not entry.source_ref or len(entry.source_ref) > MAX_SOURCE_REF:
-        raise ImageRejected(f"the source-ref must be 1..{MAX_SOURCE_REF} characters")
-    reason = check_labels(entry.label, entry.anomaly_class, entry.mask is not None)
-    if reason:
-        raise ImageRejected(reason)
-    image = inspect_image(entry.image, settings=settings)
-    mask = None
-    if entry.mask is not None:
-        mask = inspect_image(entry.mask, settings=settings, kind="mask")
-        reason = check_mask_fits(image, mask)
-        if reason:
-            raise ImageRejected(reason)
-    return PendingEntry(
-        source_ref=entry.source_ref,
-        label=entry.label,
-        anomaly_class=entry.anomaly_class,
-        human_annotated=entry.human_annotated,
-        manifest_line=entry.manifest_line,
-        image=PendingImage(image, _in_memory(entry.image)),
-        mask=PendingImage(mask, _in_memory(entry.mask)) if mask is not None else None,
-    )
-
-
-def add_entries(
-    session: Session, *, context: AppContext, project_name: str, dataset_type: str, entries: list[EntryInput]
-) -> Dataset:
-    """Add or update `entries` in a dataset inside the caller's transaction; all of them or, on any problem, none
-    (raises `EntriesRejected`, a ValidationException naming each bad entry)."""
-    dataset = get_dataset(session, project_name=project_name, dataset_type=dataset_type)
-    pending, problems = prepare_inputs(entries, settings=context.settings)
-    if problems:
-        raise EntriesRejected(problems, total=len(entries))
-    apply_entries(session, store=context.store, dataset=dataset, pending=pending)
-    return dataset
 
 
 def entries_by_source_ref(session: Session, *, dataset: Dataset, refs: Iterable[str]) -> dict[str, DatasetEntry]:

@@ -35,6 +35,8 @@ def parse_timestamp(value: str | None, *, name: str) -> datetime | None:
         return None
     try:
         parsed = datetime.fromtimestamp(float(value), UTC)
+    except (OverflowError, OSError):
+        raise ValidationException(f"{name} {value!r} is outside the range of timestamps.") from None
     except ValueError:
         try:
             parsed = datetime.fromisoformat(value)

@@ -16,7 +16,8 @@ import numpy as np
 
 from service.db.models import Model
 from service.engine import metrics
-from service.storage import ObjectStore
+from service.errors import InternalServerException
+from service.storage import ObjectNotFoundError, ObjectStore
 
 SCORES = "evaluation/scores.json"
 MANIFEST = "evaluation/evaluation_manifest.jsonl"
@@ -150,4 +151,10 @@ def write_evaluation(store: ObjectStore, *, model: Model, model_arn: str, scores
 
 
 def read_scores(store: ObjectStore, *, model: Model) -> TestScores:
-    return TestScores.from_json(store.get(model.artifacts_prefix + SCORES))
+    """The stored test-set scores of an evaluated model. Their absence is the service's fault, not the caller's."""
+    try:
+        return TestScores.from_json(store.get(model.artifacts_prefix + SCORES))
+    except ObjectNotFoundError:
+        raise InternalServerException(
+            f"The evaluation results of model version {model.version} are missing from the service's storage."
+        ) from None

@@ -7,45 +7,31 @@ so a StopModel that arrives while a model starts always wins.
 
 A model that was HOSTED (or starting) when the service stopped is hosted again on the next start, as a hosted
 Lookout for Vision model stays hosted until StopModel: its status reads STARTING_HOSTING until its units serve again.
+The local artefact cache follows the models: a deleted model's copy is evicted, and the start drops copies of models
+that no longer exist.
 
-The embedded backend keeps units in the API process, so run one API process per database.
+The embedded backend keeps units in the API process, so run one API process per database. The runtime is built by
+`service.wiring.open_hosting`; this module only uses it.
 """
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from service.context import AppContext
-from service.db.engine import transaction
+from service.db.engine import UnitOfWork, transaction
 from service.db.models import Model, utcnow
-from service.domain.detections import DetectionRecord, purge_expired_images, save_detections
-from service.domain.training_runs import (
-    ARTIFACTS_FOLDER,
-    HOSTED,
-    STARTING_HOSTING,
-    STOPPING_HOSTING,
-    TRAINED,
-    get_model,
-)
+from service.domain.detections import DetectionRecord
+from service.domain.images import decode_image
+from service.domain.model_status import STARTABLE, STOPPABLE, ModelStatus, require_status
+from service.domain.training_runs import ARTIFACTS_FOLDER, get_model
 from service.errors import ConflictException, ThrottlingException, ValidationException
-from service.hosting.autoscaling import ScalingPolicy
 from service.hosting.backend import InferenceRequest, NotDeployed, Overloaded, Prediction
-from service.hosting.decode import decode_image
-from service.hosting.embedded import EmbeddedBackend
-from service.hosting.model_cache import ArtifactCache
-from service.hosting.predictor import load_predictor
-from service.hosting.recorder import BackgroundRecorder
 from service.hosting.runtime import HostingRuntime
-
-HOSTING_FAILED = "HOSTING_FAILED"
-_STARTABLE = {TRAINED, HOSTING_FAILED}
-_STOPPABLE = {HOSTED, STARTING_HOSTING, HOSTING_FAILED}
 
 
 @dataclass
@@ -60,41 +46,6 @@ class Hosting:
         return self.context.engine
 
 
-def open_hosting(context: AppContext) -> Hosting:
-    """Build the embedded runtime: thread units, the artefact cache under LV_HOME and the detections log writer."""
-    settings = context.settings
-    backend = EmbeddedBackend(
-        lambda directory, threads: load_predictor(directory, runtime=settings.hosting_runtime, threads=threads),
-        cpu_cores=settings.hosting_cpu_cores,
-        queue_per_unit=settings.hosting_queue_per_unit,
-        max_batch=settings.hosting_max_batch,
-        scale_interval_s=settings.hosting_scale_interval_s,
-        policy=ScalingPolicy(
-            up_utilisation=settings.hosting_scale_up_utilisation,
-            down_utilisation=settings.hosting_scale_down_utilisation,
-            down_after_s=settings.hosting_scale_down_after_s,
-        ),
-    )
-    cache_root = Path(settings.hosting_cache_dir) if settings.hosting_cache_dir else None
-    cache = ArtifactCache(context.store, cache_root or context.settings.resolved_home / "hosting-cache")
-    retention = settings.detection_retention_days
-    recorder: BackgroundRecorder[DetectionRecord] = BackgroundRecorder(
-        lambda records: save_detections(context.engine, context.store, records, retention_days=retention)
-    )
-    runtime = HostingRuntime(
-        backend,
-        cache,
-        recorder,
-        settings,
-        sweep_retention=lambda: _sweep(context, retention),
-    )
-    return Hosting(context=context, runtime=runtime)
-
-
-def _sweep(context: AppContext, retention_days: int) -> None:
-    purge_expired_images(context.engine, context.store, retention_days=retention_days)
-
-
 def deployment_key(model: Model) -> str:
     return f"model-{model.id}"
 
@@ -105,11 +56,7 @@ def current_units(hosting: Hosting, model: Model) -> int | None:
     return None if status is None else status.current_units
 
 
-def _after_commit(session: Session, action: Callable[[], None]) -> None:
-    event.listen(session, "after_commit", lambda _session: action(), once=True)
-
-
-def _set_status(engine: Engine, model_id: int, *, expected: set[str], status: str, message: str) -> bool:
+def _set_status(engine: Engine, model_id: int, *, expected: set[ModelStatus], status: ModelStatus, message: str) -> bool:
     """Move the model to `status` only if it is still in one of the `expected` states; True when it moved."""
     with transaction(engine) as session:
         result = session.execute(
@@ -129,21 +76,25 @@ def _deploy(hosting: Hosting, model: Model) -> None:
     def on_result(error: str | None) -> None:
         if error is None:
             if not _set_status(
-                hosting.engine, model_id, expected={STARTING_HOSTING}, status=HOSTED, message="The model is hosted."
+                hosting.engine,
+                model_id,
+                expected={ModelStatus.STARTING_HOSTING},
+                status=ModelStatus.HOSTED,
+                message="The model is hosted.",
             ):
                 _abandon_if_gone(hosting, model_id, key)
             return
         _set_status(
             hosting.engine,
             model_id,
-            expected={STARTING_HOSTING},
-            status=HOSTING_FAILED,
+            expected={ModelStatus.STARTING_HOSTING},
+            status=ModelStatus.HOSTING_FAILED,
             message=f"Hosting failed: {error}",
         )
 
     hosting.runtime.deploy(
         key=key,
-        artifacts_prefix=model.artifacts_prefix + ARTIFACTS_FOLDER,
+        artifacts_prefix=_cached_prefix(model),
         min_units=units,
         max_units=maximum,
         on_result=on_result,
@@ -158,7 +109,7 @@ def _abandon_if_gone(hosting: Hosting, model_id: int, key: str) -> None:
 
 
 def start_model(
-    session: Session, hosting: Hosting, *, project_name: str, version: str, min_units: int, max_units: int | None
+    work: UnitOfWork, hosting: Hosting, *, project_name: str, version: str, min_units: int, max_units: int | None
 ) -> str:
     """Record STARTING_HOSTING and start the units once the caller's transaction commits; returns the status."""
     if min_units < 1:
@@ -167,35 +118,27 @@ def start_model(
         raise ValidationException(
             f"MaxInferenceUnits ({max_units}) must not be less than MinInferenceUnits ({min_units})."
         )
+    session = work.session
     model = get_model(session, project_name=project_name, version=version)
-    if model.status not in _STARTABLE:
-        raise ConflictException(
-            f"Model {model.version} of project {project_name} is {model.status}; only a TRAINED model (or one whose "
-            "hosting failed) can be started.",
-            resource_id=f"{project_name}/{model.version}",
-            resource_type="MODEL",
-        )
-    model.status = STARTING_HOSTING
+    hint = "only a TRAINED model (or one whose hosting failed) can be started."
+    require_status(model, STARTABLE, project_name=project_name, hint=hint)
+    model.status = ModelStatus.STARTING_HOSTING
     model.status_message = f"Starting {min_units} inference unit(s)."
     model.min_inference_units = min_units
     model.max_inference_units = max_units or min_units
     session.add(model)
     session.flush()
     snapshot = model.model_copy()
-    _after_commit(session, lambda: _deploy(hosting, snapshot))
-    return STARTING_HOSTING
+    work.after_commit(lambda: _deploy(hosting, snapshot))
+    return ModelStatus.STARTING_HOSTING
 
 
-def stop_model(session: Session, hosting: Hosting, *, project_name: str, version: str) -> str:
+def stop_model(work: UnitOfWork, hosting: Hosting, *, project_name: str, version: str) -> str:
     """Record STOPPING_HOSTING and stop the units once the caller's transaction commits; then TRAINED."""
+    session = work.session
     model = get_model(session, project_name=project_name, version=version)
-    if model.status not in _STOPPABLE:
-        raise ConflictException(
-            f"Model {model.version} of project {project_name} is {model.status}, not hosted; nothing to stop.",
-            resource_id=f"{project_name}/{model.version}",
-            resource_type="MODEL",
-        )
-    model.status = STOPPING_HOSTING
+    require_status(model, STOPPABLE, project_name=project_name, hint="it is not hosted; nothing to stop.")
+    model.status = ModelStatus.STOPPING_HOSTING
     model.status_message = "Stopping the inference units."
     session.add(model)
     session.flush()
@@ -203,23 +146,38 @@ def stop_model(session: Session, hosting: Hosting, *, project_name: str, version
     model_id, key, engine = model.id, deployment_key(model), hosting.engine
 
     def on_done() -> None:
-        _set_status(engine, model_id, expected={STOPPING_HOSTING}, status=TRAINED, message="The model is trained.")
+        trained = ModelStatus.TRAINED
+        _set_status(engine, model_id, expected={ModelStatus.STOPPING_HOSTING}, status=trained, message="The model is trained.")
 
-    _after_commit(session, lambda: hosting.runtime.undeploy(key=key, on_done=on_done))
-    return STOPPING_HOSTING
+    work.after_commit(lambda: hosting.runtime.undeploy(key=key, on_done=on_done))
+    return ModelStatus.STOPPING_HOSTING
+
+
+def _cached_prefix(model: Model) -> str:
+    return model.artifacts_prefix + ARTIFACTS_FOLDER
+
+
+def evict_cached_artifacts(hosting: Hosting, *, model: Model) -> None:
+    """Drop the local copy of a deleted model's artefacts (call after the deletion commits)."""
+    hosting.runtime.cache.evict(_cached_prefix(model))
 
 
 def resume_hosting(hosting: Hosting) -> list[str]:
-    """On service start: host again the models that were hosted or starting, finish stops; returns the keys started."""
+    """On service start: drop cached copies of models that no longer exist, host again the models that were hosted or
+    starting, finish stops; returns the keys started."""
+    with transaction(hosting.engine) as session:
+        prefixes = [_cached_prefix(model) for model in session.exec(select(Model))]
+    hosting.runtime.cache.retain(prefixes)
     with transaction(hosting.engine) as session:
         session.execute(
             update(Model)
-            .where(col(Model.status) == STOPPING_HOSTING)
-            .values(status=TRAINED, status_message="The model is trained.")
+            .where(col(Model.status) == ModelStatus.STOPPING_HOSTING)
+            .values(status=ModelStatus.TRAINED, status_message="The model is trained.")
         )
-        models = list(session.exec(select(Model).where(col(Model.status).in_({HOSTED, STARTING_HOSTING}))))
+        hosted = {ModelStatus.HOSTED, ModelStatus.STARTING_HOSTING}
+        models = list(session.exec(select(Model).where(col(Model.status).in_(hosted))))
         for model in models:
-            model.status = STARTING_HOSTING
+            model.status = ModelStatus.STARTING_HOSTING
             model.status_message = "Hosting again after a service restart."
             session.add(model)
     for model in models:
@@ -240,7 +198,7 @@ def detect_anomalies(
     started = time.perf_counter()
     with transaction(hosting.engine) as session:
         model = get_model(session, project_name=project_name, version=version)
-        if model.status != HOSTED:
+        if model.status != ModelStatus.HOSTED:
             raise _not_hosted(project_name, model)
     assert model.id is not None
     image = decode_image(body, content_type=content_type, settings=hosting.context.settings)
@@ -290,7 +248,7 @@ def _infer(hosting: Hosting, model: Model, project_name: str, request: Inference
 
 
 def _not_hosted(project_name: str, model: Model) -> ConflictException:
-    state = "hosted here yet" if model.status == HOSTED else model.status
+    state = "hosted here yet" if model.status == ModelStatus.HOSTED else model.status
     return ConflictException(
         f"Model {model.version} of project {project_name} is not hosted ({state}); start it with StartModel and "
         "wait for HOSTED.",

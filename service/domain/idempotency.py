@@ -5,9 +5,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from service.db.engine import UnitOfWork, unit_of_work
 from service.db.models import IdempotencyRecord
 from service.errors import ConflictException
 
@@ -48,3 +50,23 @@ def idempotent(
             resource_type="CLIENT_TOKEN",
         ) from None
     return response
+
+
+def run_idempotent(
+    engine: Engine,
+    *,
+    operation: str,
+    client_token: str | None,
+    parameters: dict[str, Any],
+    produce: Callable[[UnitOfWork], dict[str, Any]],
+) -> dict[str, Any]:
+    """A whole write operation: one unit of work in which `produce` runs once per (operation, token) and may register
+    after-commit actions; a replay returns the stored answer and runs none of them."""
+    with unit_of_work(engine) as work:
+        return idempotent(
+            work.session,
+            operation=operation,
+            client_token=client_token,
+            parameters=parameters,
+            produce=lambda: produce(work),
+        )

@@ -28,8 +28,8 @@ from service.context import AppContext
 from service.domain.entries import PendingEntry, PendingImage, Problem, check_mask_fits
 from service.domain.images import ImageRejected, inspect_image
 from service.domain.uploads import IngestOutcome, ingest, require_project
-from service.errors import ResourceNotFoundException, ValidationException
-from service.storage import ObjectStore, parse_s3_uri
+from service.errors import ValidationException
+from service.storage import ObjectNotFoundError, ObjectStore, StorageKeyError, parse_s3_uri
 
 Layout = Literal["mvtec", "folders"]
 LAYOUTS: tuple[str, ...] = ("mvtec", "folders")
@@ -137,7 +137,10 @@ def resolve_prefix(uri: str, store: ObjectStore) -> str:
     folder = uri.rstrip("/")
     if folder == f"s3://{store.bucket}":
         raise ValidationException(f"S3Uri {uri!r} must name a folder inside the bucket: s3://{store.bucket}/<prefix>/")
-    return parse_s3_uri(folder, store.bucket) + "/"
+    try:
+        return parse_s3_uri(folder, store.bucket) + "/"
+    except StorageKeyError as exc:
+        raise ValidationException(f"Invalid S3Uri: {exc}.") from None
 
 
 def plan_import(store: ObjectStore, *, prefix: str, layout: str, splits: Sequence[str]) -> ImportPlan:
@@ -161,7 +164,10 @@ def plan_import(store: ObjectStore, *, prefix: str, layout: str, splits: Sequenc
 
 def _checked_reader(store: ObjectStore, key: str, sha256: str) -> Callable[[], bytes]:
     def read() -> bytes:
-        data = store.get(key)
+        try:
+            data = store.get(key)
+        except ObjectNotFoundError:
+            raise ValidationException(f"s3://{store.bucket}/{key} disappeared during the import; run it again.") from None
         if hashlib.sha256(data).hexdigest() != sha256:
             raise ValidationException(f"s3://{store.bucket}/{key} changed during the import; run the import again.")
         return data
@@ -172,7 +178,7 @@ def _checked_reader(store: ObjectStore, key: str, sha256: str) -> Callable[[], b
 def _read_checked(store: ObjectStore, key: str, *, context: AppContext, kind: str) -> PendingImage:
     try:
         data = store.get(key)
-    except ResourceNotFoundException:
+    except ObjectNotFoundError:
         raise ImageRejected(f"the {kind} disappeared during the import") from None
     info = inspect_image(data, settings=context.settings, kind=kind)
     return PendingImage(info, _checked_reader(store, key, info.sha256))

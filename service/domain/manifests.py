@@ -20,9 +20,9 @@ from service.domain.entries import (
     check_mask_fits,
 )
 from service.domain.images import ImageInfo, ImageRejected, inspect_image
-from service.errors import ResourceNotFoundException, ValidationException
+from service.errors import ValidationException
 from service.settings import Settings
-from service.storage import ObjectStore, parse_s3_uri
+from service.storage import ObjectNotFoundError, ObjectStore, StorageError, parse_s3_uri
 
 MAX_LINE_CHARS = 8192
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
@@ -55,7 +55,12 @@ def read_manifest_object(store: ObjectStore, *, bucket: str, key: str, version_i
         raise ValidationException(f"The manifest must be in bucket {store.bucket!r}; got {bucket!r}.")
     if version_id:
         raise ValidationException("Object versions are not supported: omit VersionId to use the stored manifest.")
-    data = store.get(parse_s3_uri(f"s3://{bucket}/{key}", store.bucket))
+    try:
+        data = store.get(parse_s3_uri(f"s3://{bucket}/{key}", store.bucket))
+    except ObjectNotFoundError:
+        raise ValidationException(f"The manifest s3://{bucket}/{key} does not exist.") from None
+    except StorageError as exc:
+        raise ValidationException(f"The manifest's location is not valid: {exc}.") from None
     if len(data) > MAX_MANIFEST_BYTES:
         raise ValidationException(f"The manifest is {len(data)} bytes; the limit is {MAX_MANIFEST_BYTES} bytes.")
     return data
@@ -207,15 +212,18 @@ def _read_checked(uri: str, *, settings: Settings, store: ObjectStore, kind: str
     try:
         key = parse_s3_uri(uri, store.bucket)
         data = store.get(key)
-    except (ValidationException, ResourceNotFoundException) as exc:
-        raise LineRejected(f"{kind} {exc.message}") from None
+    except StorageError as exc:
+        raise LineRejected(f"{kind} {exc}") from None
     info = inspect_image(data, settings=settings, kind=kind)
     return PendingImage(info, _reader(store, key, uri, info))
 
 
 def _reader(store: ObjectStore, key: str, uri: str, info: ImageInfo) -> Callable[[], bytes]:
     def read() -> bytes:
-        data = store.get(key)
+        try:
+            data = store.get(key)
+        except ObjectNotFoundError:
+            raise ValidationException(f"{uri} disappeared while the batch was being applied; send it again.") from None
         if hashlib.sha256(data).hexdigest() != info.sha256:
             raise ValidationException(f"{uri} changed while the batch was being applied; send the batch again.")
         return data

@@ -7,6 +7,7 @@ it SUCCEEDED or FAILED. A job whose process died keeps no RUNNING row forever: o
 """
 
 import logging
+import threading
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -15,19 +16,19 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from service.db.engine import transaction
+from service.db.engine import UnitOfWork, transaction
 from service.db.models import Model, PackagingJob, Project, utcnow
+from service.domain.model_status import PACKAGEABLE, require_status
 from service.domain.packaging_bundle import BundleError, BundleSpec, build_bundle, is_bundled
 from service.domain.packaging_targets import EdgeTarget, parse_target
 from service.domain.projects import get_project
-from service.domain.training_runs import ARTIFACTS_FOLDER, HOSTED, TRAINED, get_model
+from service.domain.training_runs import ARTIFACTS_FOLDER, get_model
 from service.errors import ConflictException, ResourceNotFoundException, ValidationException
-from service.storage import ObjectStore, validate_key
+from service.storage import ObjectNotFoundError, ObjectStore, StorageKeyError, validate_key
 
 log = logging.getLogger("openlv.packaging")
 
 CREATED, RUNNING, SUCCEEDED, FAILED = "CREATED", "RUNNING", "SUCCEEDED", "FAILED"
-PACKAGEABLE = {TRAINED, HOSTED}
 STALE_AFTER = timedelta(minutes=10)
 """Packaging takes seconds; a job unchanged this long lost its process (a restart) and is settled FAILED."""
 
@@ -36,7 +37,10 @@ def bundle_key(prefix: str, component_name: str, component_version: str) -> str:
     """`<prefix>/<ComponentName>-<ComponentVersion>.zip`: one bundle per component version."""
     name = f"{component_name}-{component_version}.zip"
     folder = prefix.strip("/")
-    return validate_key(f"{folder}/{name}" if folder else name)
+    try:
+        return validate_key(f"{folder}/{name}" if folder else name)
+    except StorageKeyError as exc:
+        raise ValidationException(f"Invalid S3 output location: {exc}.") from None
 
 
 def edge_target(greengrass: dict[str, Any]) -> EdgeTarget:
@@ -48,8 +52,9 @@ def edge_target(greengrass: dict[str, Any]) -> EdgeTarget:
 
 
 def start_job(
-    session: Session,
+    work: UnitOfWork,
     *,
+    engine: Engine,
     store: ObjectStore,
     project_name: str,
     model_version: str,
@@ -58,7 +63,8 @@ def start_job(
     description: str = "",
 ) -> PackagingJob:
     """Check the request (`greengrass`: the GreengrassConfiguration wire shape), record a CREATED job and return it;
-    the caller commits and then calls `run_job`."""
+    once the unit of work commits, `run_job` packages it on a thread of its own (a restart settles a job it left)."""
+    session = work.session
     output = greengrass["S3OutputLocation"]
     if output["Bucket"] != store.bucket:
         raise ValidationException(
@@ -68,13 +74,7 @@ def start_job(
     edge_target(greengrass)
     version = "LATEST" if model_version.upper() == "LATEST" else model_version
     model = get_model(session, project_name=project_name, version=version)
-    if model.status not in PACKAGEABLE:
-        raise ConflictException(
-            f"Model {model.version} of project {project_name} is {model.status}; only a TRAINED or HOSTED model can be "
-            "packaged.",
-            resource_id=f"{project_name}/{model.version}",
-            resource_type="MODEL",
-        )
+    require_status(model, PACKAGEABLE, project_name=project_name, hint="only a TRAINED or HOSTED model can be packaged.")
     job_name = job_name or f"{project_name.replace('_', '-')[:40]}-{model.version}-{uuid.uuid4().hex[:12]}"
     _check_job_name_free(session, project_id=model.project_id, project_name=project_name, job_name=job_name)
     component_name = greengrass["ComponentName"]
@@ -99,6 +99,13 @@ def start_job(
         session.flush()
     except IntegrityError:
         raise _name_taken(project_name, job_name) from None
+    job_id = job.id
+    assert job_id is not None
+    work.after_commit(
+        lambda: threading.Thread(
+            target=run_job, args=(engine, store, job_id), name=f"packaging-{job_id}", daemon=True
+        ).start()
+    )
     return job
 
 
@@ -196,7 +203,7 @@ def run_job(engine: Engine, store: ObjectStore, job_id: int) -> None:
             raise BundleError(f"An object appeared at s3://{store.bucket}/{key} meanwhile; nothing was overwritten.")
         store.put(key, bundle, content_type="application/zip")
     except Exception as error:
-        if not isinstance(error, BundleError | ResourceNotFoundException):
+        if not isinstance(error, BundleError | ObjectNotFoundError):
             log.exception("packaging job %s failed", job_id)
         _finish(engine, job_id, FAILED, _failure_message(error))
         return
@@ -209,7 +216,7 @@ def run_job(engine: Engine, store: ObjectStore, job_id: int) -> None:
 def _failure_message(error: Exception) -> str:
     if isinstance(error, BundleError):
         return str(error)
-    if isinstance(error, ResourceNotFoundException):
+    if isinstance(error, ObjectNotFoundError):
         return "The trained model's artifacts are no longer in storage; the model may have been deleted."
     return "Packaging failed unexpectedly; see the service log."
 

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from service.arns import parse_arn
 from service.db.models import Model, Project, Tag
+from service.domain.training_runs import parse_version
 from service.errors import ResourceNotFoundException, ServiceQuotaExceededException, ValidationException
 from service.settings import Settings
 
@@ -51,9 +52,11 @@ def _exists(session: Session, kind: str, parts: list[str]) -> bool:
     project = session.exec(select(Project).where(Project.name == parts[0])).first()
     if project is None or kind == "project":
         return project is not None
-    if not parts[1].isdigit():
+    try:
+        version = parse_version(parts[1])
+    except ValidationException:
         return False
-    query = select(Model.id).where(Model.project_id == project.id, Model.version == int(parts[1]))
+    query = select(Model.id).where(Model.project_id == project.id, Model.version == version)
     return session.exec(query).first() is not None
 
 

@@ -19,9 +19,10 @@ from sqlmodel import Session, col, select
 from service.db.models import Model, ThresholdChange
 from service.domain.evaluation import TestScores
 from service.engine import metrics
+from service.engine.normalised import NORMALISED_THRESHOLD
 from service.errors import ConflictException, ValidationException
 
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = NORMALISED_THRESHOLD
 
 
 class Policy(StrEnum):

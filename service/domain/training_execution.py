@@ -19,18 +19,20 @@ from service.db.engine import transaction
 from service.db.models import Model, Project, TrainingJob, utcnow
 from service.domain.algorithms import TrainingChoice
 from service.domain.evaluation import ScoredImage, TestScores, summary_metrics, write_evaluation
+from service.domain.model_status import ModelStatus
 from service.domain.thresholds import DEFAULT_THRESHOLD, Policy, operating_point, performance, policy_record
 from service.domain.training_data import TrainingImage, TrainingSplit, training_split
+from service.domain.training_jobs import append_log, finish_job
 from service.domain.training_outcomes import fail_job, settle_cancelled
 from service.domain.training_progress import ProgressWriter
-from service.domain.training_runs import ARTIFACTS_FOLDER, DELETING, TRAINED
+from service.domain.training_runs import ARTIFACTS_FOLDER
 from service.engine import artifacts
 from service.engine.data import ImageRecord
 from service.engine.errors import EngineError, TrainingCancelledError
 from service.engine.training import fit
-from service.jobs.queue import JobState, append_log, finish_job
+from service.jobs.queue import JobState
 from service.settings import Settings
-from service.storage import ObjectStore
+from service.storage import ObjectNotFoundError, ObjectStore
 
 log = logging.getLogger("openlv.training")
 SEED = 0
@@ -79,6 +81,8 @@ class TrainingRun:
             test,
             hyperparameters=choice.engine_hyperparameters(),
             weights=model.backbone_weights,
+            weights_dir=self.settings.resolved_weights_dir,
+            weights_base_url=self.settings.weights_base_url,
             seed=SEED,
             accelerator="cpu",
             progress=self.progress,
@@ -117,9 +121,9 @@ class TrainingRun:
         write_evaluation(self.store, model=model, model_arn=arn, scores=scores)
         with transaction(self.engine) as session:
             stored = session.get(Model, model.id)
-            if stored is None or stored.status == DELETING:
+            if stored is None or stored.status == ModelStatus.DELETING:
                 raise TrainingCancelledError("the model was deleted while training finished")
-            stored.status, stored.status_message = TRAINED, "Training completed successfully."
+            stored.status, stored.status_message = ModelStatus.TRAINED, "Training completed successfully."
             stored.image_threshold = model.image_threshold
             stored.threshold_policy = model.threshold_policy
             stored.performance = model.performance
@@ -158,6 +162,13 @@ def run_training_job(
         settle_cancelled(engine, store, job_id=job_id)
     except EngineError as exc:
         fail_job(engine, job_id=job_id, message=f"Training failed: {exc}")
+    except ObjectNotFoundError as exc:
+        log.error("training job %s: %s", job_id, exc)
+        fail_job(
+            engine,
+            job_id=job_id,
+            message="Training failed: a dataset image is no longer in storage; upload the dataset again.",
+        )
     except Exception as exc:
         log.exception("training job %s failed", job_id)
         fail_job(

@@ -9,8 +9,10 @@ from sqlalchemy.engine import Engine
 
 from service.db.engine import transaction
 from service.db.models import Model, TrainingJob
-from service.domain.training_runs import DELETING, TRAINING_FAILED, purge_model_objects, remove_model_rows
-from service.jobs.queue import JobState, append_log, finish_job, requeue
+from service.domain.model_status import ModelStatus
+from service.domain.training_jobs import append_log, finish_job, requeue
+from service.domain.training_runs import purge_model_objects, remove_model_rows
+from service.jobs.queue import JobState
 from service.storage import ObjectStore
 
 
@@ -23,8 +25,8 @@ def fail_job(engine: Engine, *, job_id: int, message: str, details: str = "") ->
         if details:
             append_log(session, job_id=job_id, message=details[-2000:])
         finish_job(session, job_id=job_id, state=JobState.FAILED, message=message)
-        if model.status != DELETING:
-            model.status, model.status_message = TRAINING_FAILED, message[:2000]
+        if model.status != ModelStatus.DELETING:
+            model.status, model.status_message = ModelStatus.TRAINING_FAILED, message[:2000]
             session.add(model)
 
 
@@ -44,10 +46,10 @@ def settle_cancelled(engine: Engine, store: ObjectStore, *, job_id: int) -> None
         model = session.get(Model, job.model_id) if job else None
         if job is None or model is None:
             return
-        deleting = model.status == DELETING
+        deleting = model.status == ModelStatus.DELETING
         if not deleting:
             finish_job(session, job_id=job_id, state=JobState.CANCELLED, message="Training was cancelled.")
-            model.status, model.status_message = TRAINING_FAILED, "Training was cancelled; call CreateModel to train."
+            model.status, model.status_message = ModelStatus.TRAINING_FAILED, "Training was cancelled; call CreateModel to train."
             session.add(model)
     if deleting:
         _remove(engine, store, model.id)  # type: ignore[arg-type]
@@ -74,7 +76,7 @@ def settle_interrupted(
             return
         if worker_id is not None and job.worker_id not in (None, worker_id):
             return
-        deleting = model.status == DELETING
+        deleting = model.status == ModelStatus.DELETING
         if deleting:
             finish_job(session, job_id=job_id, state=JobState.CANCELLED, message=f"{reason}; the model is deleted.")
         elif not count_attempt or job.attempts < max_attempts:
@@ -87,7 +89,7 @@ def settle_interrupted(
                 "and the service log, then call CreateModel again."
             )
             finish_job(session, job_id=job_id, state=JobState.FAILED, message=message)
-            model.status, model.status_message = TRAINING_FAILED, message[:2000]
+            model.status, model.status_message = ModelStatus.TRAINING_FAILED, message[:2000]
             session.add(model)
     if deleting:
         _remove(engine, store, model.id)  # type: ignore[arg-type]

@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine
 
 from service.db.engine import transaction
 from service.db.models import TrainingJob, utcnow
+from service.domain.training_jobs import append_log
 from service.engine.training.progress import Progress
-from service.jobs.queue import append_log
 
 WRITE_INTERVAL_S = 1.0
 

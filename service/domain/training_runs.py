@@ -1,25 +1,28 @@
 """Model versions: create (validate data, pick the algorithm, queue training), describe, list, delete.
 
 Training itself runs elsewhere (`service.domain.training_execution`, driven by a `service.jobs.JobRunner`); this module
-only writes rows. Callers commit, then tell the runner (`submit` after create, `cancel` after delete).
+writes rows and, through the caller's unit of work, submits a created job once it is committed (`model_deletion`
+cancels one after a delete).
 """
 
+import re
 import uuid
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
+from service.db.engine import MAX_INTEGER, UnitOfWork
 from service.db.models import Model, PackagingJob, ThresholdChange, TrainingJob, TrainingLogLine
 from service.domain.algorithms import TrainingChoice
+from service.domain.model_status import DELETABLE, ModelStatus, require_status
 from service.domain.projects import get_project
 from service.domain.training_data import check_training_data
-from service.errors import ConflictException, ResourceNotFoundException, ValidationException
-from service.jobs.queue import JobState, enqueue_job
-from service.storage import ObjectStore, validate_key
+from service.domain.training_jobs import enqueue_job
+from service.errors import ResourceNotFoundException, ValidationException
+from service.jobs.queue import JobState
+from service.jobs.runner import JobRunner
+from service.storage import ObjectStore, StorageKeyError, validate_key
 
-TRAINING, TRAINED, TRAINING_FAILED = "TRAINING", "TRAINED", "TRAINING_FAILED"
-HOSTED, STARTING_HOSTING, STOPPING_HOSTING, DELETING = "HOSTED", "STARTING_HOSTING", "STOPPING_HOSTING", "DELETING"
-_BUSY_HOSTING = {HOSTED, STARTING_HOSTING, STOPPING_HOSTING}
 ARTIFACTS_FOLDER = "artifacts/"
 """Where training puts the engine's saved-model folder under `Model.artifacts_prefix`, and hosting reads it."""
 
@@ -30,8 +33,12 @@ class OutputLocation:
     prefix: str
 
 
+_VERSION = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)
+
+
 def parse_version(version: str) -> int:
-    if not version.isdigit() or int(version) < 1:
+    """A positive whole number in ASCII digits that fits the database's integers; ValidationException otherwise."""
+    if not _VERSION.fullmatch(version) or int(version) > MAX_INTEGER:
         raise ValidationException(f"Model version {version!r} is not valid: use a positive whole number such as 1.")
     return int(version)
 
@@ -62,11 +69,15 @@ def artifacts_prefix(output: OutputLocation, *, service_bucket: str, project: st
     (the only bucket this service writes to), else under `models/`. A random part keeps a re-created project's model
     from meeting a deleted one's objects."""
     root = output.prefix.strip("/") if output.bucket == service_bucket and output.prefix.strip("/") else "models"
-    return validate_key(f"{root}/{project}/{version}-{uuid.uuid4().hex[:8]}/")
+    try:
+        return validate_key(f"{root}/{project}/{version}-{uuid.uuid4().hex[:8]}/")
+    except StorageKeyError as exc:
+        raise ValidationException(f"Invalid OutputConfig: {exc}.") from None
 
 
 def create_model(
-    session: Session,
+    work: UnitOfWork,
+    jobs: JobRunner,
     *,
     project_name: str,
     choice: TrainingChoice,
@@ -75,7 +86,9 @@ def create_model(
     description: str = "",
     kms_key_id: str | None = None,
 ) -> tuple[Model, TrainingJob]:
-    """Check the project's datasets, create the next model version in TRAINING and queue its training job."""
+    """Check the project's datasets, create the next model version in TRAINING and queue its training job (submitted
+    to `jobs` once the unit of work commits)."""
+    session = work.session
     project = get_project(session, name=project_name)
     check_training_data(session, project=project)
     latest = session.exec(select(func.max(Model.version)).where(Model.project_id == project.id)).one()
@@ -83,7 +96,7 @@ def create_model(
     model = Model(
         project_id=project.id,  # type: ignore[arg-type]
         version=version,
-        status=TRAINING,
+        status=ModelStatus.TRAINING,
         status_message="Training is queued.",
         description=description,
         algorithm=choice.algorithm,
@@ -98,6 +111,9 @@ def create_model(
     session.add(model)
     session.flush()
     job = enqueue_job(session, model_id=model.id)  # type: ignore[arg-type]
+    job_id = job.id
+    assert job_id is not None
+    work.after_commit(lambda: jobs.submit(job_id))
     return model, job
 
 
@@ -115,14 +131,9 @@ def delete_model(session: Session, *, project_name: str, version: str) -> tuple[
     (the caller then purges its objects); a running training job is asked to stop and the model stays DELETING until
     the job runner reports the job ended. Returns the model and the job whose cancellation the runner must request."""
     model = get_model(session, project_name=project_name, version=version)
-    if model.status in _BUSY_HOSTING:
-        raise ConflictException(
-            f"Model {model.version} of project {project_name} is {model.status}; stop it with StopModel first.",
-            resource_id=f"{project_name}/{model.version}",
-            resource_type="MODEL",
-        )
+    require_status(model, DELETABLE, project_name=project_name, hint="stop it with StopModel first.")
     job = get_job(session, model=model)
-    model.status, model.status_message = DELETING, "The model is being deleted."
+    model.status, model.status_message = ModelStatus.DELETING, "The model is being deleted."
     session.add(model)
     if job is not None and job.state == JobState.RUNNING:
         job.cancel_requested = True

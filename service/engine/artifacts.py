@@ -26,14 +26,13 @@ from torch import nn
 from service.engine.errors import EngineError
 from service.engine.export import INPUT_NAME, OUTPUT_NAMES, export_onnx, export_openvino
 from service.engine.inference.layout import CHECKPOINT_FILE, METADATA_FILE, ONNX_FILE, OPENVINO_DIR
+from service.engine.normalised import NORMALISED_THRESHOLD
 from service.engine.normalization import NormalizationStats
 from service.engine.registry import get_spec, parse_hyperparameters
 from service.engine.training import CancelFlag, Evaluation, ProgressSink, TrainedModel
 from service.engine.training.progress import Reporter
 
 FORMAT_VERSION = 1
-# After score normalisation both thresholds sit here, whatever the model's raw units.
-NORMALISED_THRESHOLD = 0.5
 _VERSIONED_PACKAGES = ("torch", "lightning", "onnx", "onnxruntime", "openvino", "numpy")
 
 

@@ -17,6 +17,7 @@ from torch import nn
 
 from service.engine.metrics import f1_max, pixel_f1_max
 from service.engine.metrics._validation import as_labels, as_numpy, as_scores
+from service.engine.normalised import NORMALISED_THRESHOLD
 from service.engine.types import InferenceBatch
 
 NORMAL_ONLY_QUANTILE = 0.99
@@ -101,7 +102,7 @@ def compute_stats(image_scores: Any, labels: Any, anomaly_maps: Any, masks: Any 
 def normalize(values: torch.Tensor, threshold: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
     """Min-max normalisation with the threshold moved to 0.5, clipped to [0, 1]; pure tensor ops."""
     span = torch.clamp(high - low, min=torch.finfo(torch.float32).eps)
-    normalized = (values - threshold.to(values.dtype)) / span.to(values.dtype) + 0.5
+    normalized = (values - threshold.to(values.dtype)) / span.to(values.dtype) + NORMALISED_THRESHOLD
     return torch.clamp(normalized, 0.0, 1.0)
 
 
@@ -119,7 +120,7 @@ class ScoreNormalizer(nn.Module):
 
     def __init__(self, stats: NormalizationStats | None = None) -> None:
         super().__init__()
-        defaults = stats or NormalizationStats(0.5, 0.5, 0.0, 1.0, 0.0, 1.0)
+        defaults = stats or NormalizationStats(NORMALISED_THRESHOLD, NORMALISED_THRESHOLD, 0.0, 1.0, 0.0, 1.0)
         for name, value in defaults.to_dict().items():
             self.register_buffer(name, torch.tensor(value, dtype=torch.float32))
 

@@ -65,6 +65,17 @@ def anomaly_mask(anomaly_map: Any, threshold: float) -> np.ndarray:
     return _as_2d_float(anomaly_map) >= threshold
 
 
+def peak_region(anomaly_map: Any) -> np.ndarray:
+    """Bool (H, W) mask of the 8-connected region around the map's peak: pixels scoring at least halfway from the
+    map's median up to its peak. Never empty (the peak pixel is always in it)."""
+    scores = _as_2d_float(anomaly_map)
+    peak_at = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    median = float(np.median(scores))
+    level = median + 0.5 * (float(scores[peak_at]) - median)
+    labelled, _ = ndimage.label(scores >= level, structure=_EIGHT_CONNECTED)
+    return labelled == labelled[peak_at]
+
+
 def bounding_boxes(mask: Any, min_area: int = 1, anomaly_map: Any | None = None) -> list[Box]:
     """One box per 8-connected region of at least `min_area` pixels, largest score (or area) first."""
     defect = np.asarray(mask, dtype=bool)
@@ -127,6 +138,9 @@ def postprocess(
 
     The map is resized back to the original image before thresholding. The mask, boxes and area of an image judged
     normal are empty, so a "normal" verdict never comes with highlighted defects; the resized map is kept either way.
+    An image judged anomalous always has a mask: when no pixel reaches `pixel_threshold` (the image score and the
+    pixel threshold are calibrated separately, so this happens), the mask is `peak_region` of the map, the region
+    around its highest-scoring pixel.
     """
     scores = _as_numpy(pred_score).reshape(-1)
     if scores.size != 1:
@@ -135,6 +149,8 @@ def postprocess(
     is_anomalous = score >= image_threshold
     full_map = resize_map(anomaly_map, original_size)
     mask = anomaly_mask(full_map, pixel_threshold) if is_anomalous else np.zeros(full_map.shape, dtype=bool)
+    if is_anomalous and not mask.any():
+        mask = peak_region(full_map)
     return Detection(
         score=score,
         is_anomalous=is_anomalous,

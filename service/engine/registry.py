@@ -1,50 +1,31 @@
-"""The model registry: names -> typed hyperparameters and a builder."""
+"""The model registry: the static table of built-in models, names -> typed hyperparameters and a builder.
 
-from collections.abc import Callable
-from dataclasses import dataclass
+Adding a model is copying a folder under `models/` (hyperparameters.py, torch_model.py, lightning_model.py and an
+`__init__.py` defining its `SPEC`) and adding one line to `BUILTIN_MODELS`.
+"""
+
 from typing import Any
 
 from pydantic import ValidationError
 
 from service.engine.errors import EngineError
-from service.engine.models.base import AnomalyModule, Hyperparameters
+from service.engine.models import draem, padim, patchcore, stfpm
+from service.engine.models.base import AnomalyModule, Hyperparameters, ModelSpec
 
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What the registry knows of one model.
-
-    `needs_pretrained`: the model is only useful with ImageNet backbone weights (PatchCore, PaDiM, STFPM's teacher).
-    """
-
-    name: str
-    description: str
-    hyperparameters: type[Hyperparameters]
-    build: Callable[[Any], AnomalyModule]
-    needs_pretrained: bool
-
-
-_REGISTRY: dict[str, ModelSpec] = {}
-
-
-def register(spec: ModelSpec) -> ModelSpec:
-    if spec.name in _REGISTRY:
-        raise EngineError(f"model {spec.name!r} is already registered")
-    _REGISTRY[spec.name] = spec
-    return spec
+BUILTIN_MODELS: dict[str, ModelSpec] = {
+    spec.name: spec for spec in (draem.SPEC, padim.SPEC, patchcore.SPEC, stfpm.SPEC)
+}
 
 
 def list_models() -> list[ModelSpec]:
-    _load_builtin_models()
-    return sorted(_REGISTRY.values(), key=lambda spec: spec.name)
+    return sorted(BUILTIN_MODELS.values(), key=lambda spec: spec.name)
 
 
 def get_spec(name: str) -> ModelSpec:
-    _load_builtin_models()
     try:
-        return _REGISTRY[name]
+        return BUILTIN_MODELS[name]
     except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
+        known = ", ".join(sorted(BUILTIN_MODELS))
         raise EngineError(f"unknown model {name!r}; known models: {known}") from None
 
 
@@ -61,8 +42,3 @@ def parse_hyperparameters(name: str, values: dict[str, Any]) -> Hyperparameters:
 def get_model(name: str, **hyperparameters: Any) -> AnomalyModule:
     spec = get_spec(name)
     return spec.build(parse_hyperparameters(name, hyperparameters))
-
-
-def _load_builtin_models() -> None:
-    """Import the built-in model packages; each registers itself on import."""
-    from service.engine.models import builtin  # noqa: F401

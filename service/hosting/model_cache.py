@@ -1,9 +1,14 @@
-"""A local copy of each hosted model's artefacts: runtimes load files, while artefacts live in object storage."""
+"""A local copy of each hosted model's artefacts: runtimes load files, while artefacts live in object storage.
+
+The cache never shrinks by itself: the domain evicts a model's copy when the model is deleted, and on start-up keeps
+only the copies of models that still exist (`retain`), so a copy deleted while the service was down goes too.
+"""
 
 import hashlib
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from service.hosting.backend import DeploymentError
@@ -51,3 +56,17 @@ class ArtifactCache:
     def evict(self, prefix: str) -> None:
         with self._lock:
             shutil.rmtree(self.local_dir(prefix), ignore_errors=True)
+
+    def retain(self, prefixes: Iterable[str]) -> list[Path]:
+        """Remove every cached copy (and unfinished fetch) that is not of one of `prefixes`; returns what went."""
+        keep = {self.local_dir(prefix).name for prefix in prefixes}
+        with self._lock:
+            if not self.root.is_dir():
+                return []
+            removed = sorted(path for path in self.root.iterdir() if path.name not in keep)
+            for path in removed:
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+        return removed

@@ -16,12 +16,13 @@ import io
 import numpy as np
 from PIL import Image
 
+from service.engine.normalised import NORMALISED_THRESHOLD
 from service.engine.postprocess import postprocess
 
 BACKGROUND_LABEL, BACKGROUND_COLOR = "background", "#FFFFFF"
 ANOMALY_LABEL, ANOMALY_COLOR = "anomaly", "#FF0000"
-PIXEL_THRESHOLD = 0.5
-"""Pixel threshold of the normalised anomaly map: exported models place the validated pixel threshold at 0.5."""
+PIXEL_THRESHOLD = NORMALISED_THRESHOLD
+"""Pixel threshold of the normalised anomaly map: exported models place the validated pixel threshold there."""
 
 _PALETTE = [255, 255, 255, 255, 0, 0]
 

@@ -1,14 +1,13 @@
 """The embedded `JobRunner`: a dispatcher thread in the service that runs each training job in a worker process.
 
 At most `max_concurrent_training` jobs run at once (counted in the database, so the limit holds across restarts);
-the rest wait QUEUED. A worker is `python -m service.jobs.worker JOB_ID`, so a crash, a leak or an OOM kill in
+the rest wait QUEUED. A worker is `worker_command` plus the job id (`python -m service.training_worker JOB_ID`), so a crash, a leak or an OOM kill in
 training never takes the API down, and the API stays responsive while models train. Its output goes to
 `LV_HOME/logs/training-job-<id>.log`.
 """
 
 import logging
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from sqlalchemy.engine import Engine
 from service.db.engine import transaction
 from service.db.models import TrainingJob
 from service.jobs.queue import claim, next_queued, orphaned_jobs, process_id, running_count
+from service.jobs.worker import SETTINGS_VARIABLE
 from service.settings import Settings
 
 log = logging.getLogger("openlv.jobs")
@@ -29,17 +29,25 @@ Settle = Callable[[int, str, bool, str | None], None]
 
 
 def worker_environment(settings: Settings, base: dict[str, str]) -> dict[str, str]:
-    """The environment of a worker: `base` plus every set value of the service's settings as `LV_*`."""
-    env = {key: value for key, value in base.items() if not key.startswith("LV_")}
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"LV_{name.upper()}"] = str(value)
-    return env
+    """The environment of a worker: `base` unchanged (its `LV_*` variables included) plus the service's settings.
+
+    The settings travel whole as JSON, so a worker sees exactly the values the service resolved (an app built with
+    `create_app(Settings(...))` included), never a re-parse of the environment that could differ from them."""
+    return {**base, SETTINGS_VARIABLE: settings.model_dump_json()}
 
 
 class EmbeddedWorkerPool:
-    def __init__(self, settings: Settings, engine: Engine, *, settle: Settle, environment: dict[str, str]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        settle: Settle,
+        environment: dict[str, str],
+        worker_command: list[str],
+    ) -> None:
         self.settings = settings
+        self.worker_command = worker_command
         self.engine = engine
         self.settle = settle
         self.environment = worker_environment(settings, environment)
@@ -95,11 +103,6 @@ class EmbeddedWorkerPool:
                 child.wait()
             self.settle(job_id, "the service shut down during training", False, process_id(child.pid))
 
-    def running_jobs(self) -> dict[int, int]:
-        """Job id -> worker process id of the jobs this pool runs now."""
-        with self._lock:
-            return {job_id: child.pid for job_id, child in self._children.items()}
-
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
@@ -149,7 +152,7 @@ class EmbeddedWorkerPool:
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"training-job-{job_id}.log", "ab") as output:
             child = subprocess.Popen(
-                [sys.executable, "-m", "service.jobs.worker", str(job_id)],
+                [*self.worker_command, str(job_id)],
                 env=self.environment,
                 stdin=subprocess.DEVNULL,
                 stdout=output,

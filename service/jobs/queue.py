@@ -1,8 +1,9 @@
-"""The durable training queue: `TrainingJob` rows move QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED.
+"""The durable training queue's mechanics: `TrainingJob` rows move QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED.
 
 Rows are the truth; whoever runs jobs (the embedded worker pool today, a Ray cluster later) claims them here, so a crash
 of any process loses nothing: a RUNNING row whose worker is gone is found by `orphaned_jobs` and settled on the next
-start.
+start. What a job's row says to users (queueing, its log, its end, a requeue) is the domain's
+(`service.domain.training_jobs`); this module never imports the domain.
 """
 
 import os
@@ -12,9 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from service.db.models import TrainingJob, TrainingLogLine, utcnow
-
-LOG_LINE_LIMIT = 2000
+from service.db.models import TrainingJob, utcnow
 
 
 class JobState:
@@ -23,28 +22,6 @@ class JobState:
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
-
-
-def enqueue_job(session: Session, *, model_id: int) -> TrainingJob:
-    job = TrainingJob(model_id=model_id, state=JobState.QUEUED, message="Waiting for a free training slot.")
-    session.add(job)
-    session.flush()
-    append_log(session, job_id=job.id, message="Job queued.")  # type: ignore[arg-type]
-    return job
-
-
-def append_log(session: Session, *, job_id: int, message: str) -> None:
-    session.add(TrainingLogLine(job_id=job_id, message=message[:LOG_LINE_LIMIT]))
-
-
-def log_lines(session: Session, *, job_id: int, after_id: int = 0, limit: int = 1000) -> list[TrainingLogLine]:
-    query = (
-        select(TrainingLogLine)
-        .where(TrainingLogLine.job_id == job_id, col(TrainingLogLine.id) > after_id)
-        .order_by(col(TrainingLogLine.id))
-        .limit(limit)
-    )
-    return list(session.exec(query))
 
 
 def running_count(session: Session) -> int:
@@ -109,24 +86,3 @@ def orphaned_jobs(session: Session, *, heartbeat_timeout: timedelta, exclude: se
         if alive is False or heartbeat < stale_before:
             orphans.append(job)
     return orphans
-
-
-def finish_job(session: Session, *, job_id: int, state: str, message: str) -> None:
-    """Record a job's final state (in the caller's transaction, next to the model's new status)."""
-    job = session.get(TrainingJob, job_id)
-    if job is None:
-        return
-    job.state, job.message, job.finished_at = state, message[:LOG_LINE_LIMIT], utcnow()
-    if state == JobState.SUCCEEDED:
-        job.phase, job.percent = "done", 100.0
-    session.add(job)
-    append_log(session, job_id=job_id, message=message)
-
-
-def requeue(session: Session, *, job: TrainingJob, message: str, count_attempt: bool) -> None:
-    """Put an interrupted RUNNING job back in the queue; a shutdown does not use up one of its attempts."""
-    job.state, job.message, job.worker_id, job.phase, job.percent = JobState.QUEUED, message, None, "queued", 0.0
-    if not count_attempt:
-        job.attempts = max(job.attempts - 1, 0)
-    session.add(job)
-    append_log(session, job_id=job.id, message=message)  # type: ignore[arg-type]

@@ -1,6 +1,15 @@
 """Object storage behind one small interface: local disk by default, S3-compatible through the minio client."""
 
-from service.storage.base import ObjectStore, StorageKeyError, parse_s3_uri, validate_key
+from service.storage.base import ObjectStore, parse_s3_uri, validate_key
+from service.storage.errors import ObjectNotFoundError, StorageError, StorageKeyError
 from service.storage.factory import build_store
 
-__all__ = ["ObjectStore", "StorageKeyError", "build_store", "parse_s3_uri", "validate_key"]
+__all__ = [
+    "ObjectNotFoundError",
+    "ObjectStore",
+    "StorageError",
+    "StorageKeyError",
+    "build_store",
+    "parse_s3_uri",
+    "validate_key",
+]

@@ -4,11 +4,7 @@ from collections.abc import Iterator
 from typing import Protocol
 from urllib.parse import unquote
 
-from service.errors import ValidationException
-
-
-class StorageKeyError(ValidationException):
-    """A key or s3:// URI that is malformed, names another bucket, or tries to leave the storage root."""
+from service.storage.errors import StorageKeyError
 
 
 class ObjectStore(Protocol):
@@ -18,7 +14,9 @@ class ObjectStore(Protocol):
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
 
-    def get(self, key: str) -> bytes: ...
+    def get(self, key: str) -> bytes:
+        """The object's bytes; raises `ObjectNotFoundError` when there is none."""
+        ...
 
     def exists(self, key: str) -> bool: ...
 

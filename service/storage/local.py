@@ -5,8 +5,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from service.errors import ResourceNotFoundException
-from service.storage.base import StorageKeyError, validate_key
+from service.storage.base import validate_key
+from service.storage.errors import ObjectNotFoundError, StorageKeyError
 
 
 class LocalStore:
@@ -41,7 +41,7 @@ class LocalStore:
         try:
             return path.read_bytes()
         except (FileNotFoundError, IsADirectoryError):
-            raise ResourceNotFoundException(f"object s3://{self.bucket}/{key} does not exist") from None
+            raise ObjectNotFoundError(self.bucket, key) from None
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()

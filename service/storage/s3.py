@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from minio import Minio
 from minio.error import S3Error
 
-from service.errors import ResourceNotFoundException
 from service.storage.base import validate_key
+from service.storage.errors import ObjectNotFoundError
 
 
 class S3Store:
@@ -27,7 +27,7 @@ class S3Store:
             response = self.client.get_object(self.bucket, validate_key(key))
         except S3Error as exc:
             if exc.code in ("NoSuchKey", "NoSuchObject"):
-                raise ResourceNotFoundException(f"object s3://{self.bucket}/{key} does not exist") from None
+                raise ObjectNotFoundError(self.bucket, key) from None
             raise
         try:
             return response.read()

@@ -7,7 +7,7 @@ import lightning as L
 import torch
 
 from service.engine.data import AnomalyDataModule, mvtec_records
-from service.engine.models.draem import DraemHyperparameters, DraemLightning, DraemModel, build_draem
+from service.engine.models.draem import DraemHyperparameters, DraemLightning, DraemModel
 from service.engine.registry import get_model, get_spec
 from service.engine.synthetic import make_synthetic_dataset
 from service.engine.types import InferenceBatch
@@ -19,7 +19,7 @@ SIZE = 64
 
 def _small(**overrides: object) -> DraemLightning:
     values: dict[str, object] = {"image_size": SIZE, "base_channels": 8, "depth": 3, "warmup_steps": 1} | overrides
-    return build_draem(DraemHyperparameters(**values))
+    return DraemLightning(DraemHyperparameters(**values))
 
 
 def test_registered_without_pretrained_weights() -> None:

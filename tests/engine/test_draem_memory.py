@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 from service.engine.data import AnomalyDataModule, mvtec_records
-from service.engine.models.draem import DraemHyperparameters, build_draem
+from service.engine.models.draem import DraemHyperparameters, DraemLightning
 from service.engine.models.draem.patch_memory import PatchMemory
 from service.engine.synthetic import make_synthetic_dataset
 from tests.engine.onnx_check import assert_matches_in_onnx_runtime
@@ -57,14 +57,14 @@ def test_training_fills_the_memory_and_it_round_trips_and_exports(tmp_path: Path
         mvtec_records(tmp_path, "train"), mvtec_records(tmp_path, "test"), image_size=SIZE, batch_size=4
     )
     settings = DraemHyperparameters(image_size=SIZE, base_channels=8, depth=3, max_steps=2, memory_size=100)
-    module = build_draem(settings)
+    module = DraemLightning(settings)
     trainer = cpu_trainer(module, tmp_path)
     trainer.fit(module, train_dataloaders=data.train_dataloader())
     model = module.model.eval()
     assert model.memory.bank.shape == (100, 64) and model.memory.scale > 0
 
     images = torch.rand(2, 3, SIZE, SIZE)
-    without_memory = build_draem(settings.model_copy(update={"memory_weight": 0.0})).model.eval()
+    without_memory = DraemLightning(settings.model_copy(update={"memory_weight": 0.0})).model.eval()
     without_memory.load_state_dict(model.state_dict())
     with torch.no_grad():
         combined, network_only = model(images), without_memory(images)
@@ -73,7 +73,7 @@ def test_training_fills_the_memory_and_it_round_trips_and_exports(tmp_path: Path
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
     buffer.seek(0)
-    restored = build_draem(settings).model.eval()
+    restored = DraemLightning(settings).model.eval()
     restored.load_state_dict(torch.load(buffer, weights_only=True))
     with torch.no_grad():
         assert torch.equal(restored(images).anomaly_map, combined.anomaly_map)
@@ -82,7 +82,7 @@ def test_training_fills_the_memory_and_it_round_trips_and_exports(tmp_path: Path
 
 def test_checkpoints_from_before_the_memory_load_without_it() -> None:
     settings = DraemHyperparameters(image_size=SIZE, base_channels=8, depth=3)
-    old = {k: v for k, v in build_draem(settings).model.state_dict().items() if not k.startswith("memory.")}
-    model = build_draem(settings).model
+    old = {k: v for k, v in DraemLightning(settings).model.state_dict().items() if not k.startswith("memory.")}
+    model = DraemLightning(settings).model
     model.load_state_dict(old)
     assert not model.memory.fitted

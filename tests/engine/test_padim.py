@@ -3,7 +3,7 @@
 import torch
 from torch.utils.data import DataLoader
 
-from service.engine.models.padim import Padim, PadimHyperparameters, PadimModel
+from service.engine.models.padim import PadimHyperparameters, PadimLightning, PadimModel
 from service.engine.models.padim.gaussian import COVARIANCE_REGULARISATION, StreamingGaussians
 from service.engine.models.padim.torch_model import first_stage_grid
 from service.engine.registry import get_model
@@ -17,8 +17,8 @@ def normal_images(count: int, seed: int = 0) -> torch.Tensor:
     return 0.5 + 0.03 * torch.rand(count, 3, SIZE, SIZE, generator=generator)
 
 
-def fitted(hyperparameters: PadimHyperparameters, images: torch.Tensor) -> Padim:
-    module = Padim(hyperparameters)
+def fitted(hyperparameters: PadimHyperparameters, images: torch.Tensor) -> PadimLightning:
+    module = PadimLightning(hyperparameters)
     module.on_train_epoch_start()
     for index, batch in enumerate(images.split(5)):
         module.training_step({"image": batch}, index)
@@ -75,12 +75,12 @@ def test_fit_is_deterministic_and_the_state_dict_round_trips() -> None:
 
 def test_registry_builds_padim_and_a_lightning_trainer_fits_it() -> None:
     module = get_model("padim", weights="random", image_size=SIZE, feature_dim=30)
-    assert isinstance(module, Padim)
+    assert isinstance(module, PadimLightning)
     batches = [
         {"image": image, "label": 0, "mask": torch.zeros(SIZE, SIZE), "index": i}
         for i, image in enumerate(normal_images(6))
     ]
-    trainer = cpu_trainer(Padim)
+    trainer = cpu_trainer(PadimLightning)
     trainer.fit(module, DataLoader(batches, batch_size=3), DataLoader(batches, batch_size=3))
     assert module.model.inverse_covariance.abs().sum() > 0
     assert len(module.validation_outputs) == 2

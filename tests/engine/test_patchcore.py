@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader
 
 from service.engine.models import coreset
 from service.engine.models.nearest import squared_distances
-from service.engine.models.patchcore import Patchcore, PatchcoreHyperparameters, PatchcoreModel
+from service.engine.models.patchcore import PatchcoreHyperparameters, PatchcoreLightning, PatchcoreModel
 from service.engine.models.patchcore.torch_model import adaptive_average_matrix
 from service.engine.registry import get_model
 from tests.engine.trainers import cpu_trainer
@@ -37,8 +37,8 @@ def naive_greedy(points: torch.Tensor, count: int, first: int) -> list[int]:
     return picks
 
 
-def fitted(hyperparameters: PatchcoreHyperparameters, images: torch.Tensor) -> Patchcore:
-    module = Patchcore(hyperparameters)
+def fitted(hyperparameters: PatchcoreHyperparameters, images: torch.Tensor) -> PatchcoreLightning:
+    module = PatchcoreLightning(hyperparameters)
     module.on_train_epoch_start()
     for index, batch in enumerate(images.split(4)):
         module.training_step({"image": batch}, index)
@@ -125,12 +125,12 @@ def test_image_score_is_the_reweighted_maximum_patch_distance() -> None:
 
 def test_registry_builds_patchcore_and_a_lightning_trainer_fits_it() -> None:
     module = get_model("patchcore", weights="random", image_size=SIZE, coreset_ratio=0.1)
-    assert isinstance(module, Patchcore)
+    assert isinstance(module, PatchcoreLightning)
     batches = [
         {"image": image, "label": 0, "mask": torch.zeros(SIZE, SIZE), "index": i}
         for i, image in enumerate(normal_images(6))
     ]
-    trainer = cpu_trainer(Patchcore)
+    trainer = cpu_trainer(PatchcoreLightning)
     trainer.fit(module, DataLoader(batches, batch_size=3), DataLoader(batches, batch_size=3))
     assert module.model.memory_bank.shape == (round(0.1 * 6 * 64), 128)
     assert len(module.validation_outputs) == 2
@@ -139,8 +139,8 @@ def test_registry_builds_patchcore_and_a_lightning_trainer_fits_it() -> None:
 
 
 def test_memory_bank_is_capped_whatever_the_coreset_ratio() -> None:
-    module = Patchcore(PatchcoreHyperparameters(weights="random", image_size=SIZE, coreset_ratio=0.5, max_memory_bank=40))
+    module = PatchcoreLightning(PatchcoreHyperparameters(weights="random", image_size=SIZE, coreset_ratio=0.5, max_memory_bank=40))
     embeddings = torch.randn(400, 16)
     assert module.select_memory_bank(embeddings).shape == (40, 16)
-    uncapped = Patchcore(PatchcoreHyperparameters(weights="random", image_size=SIZE, coreset_ratio=0.5))
+    uncapped = PatchcoreLightning(PatchcoreHyperparameters(weights="random", image_size=SIZE, coreset_ratio=0.5))
     assert uncapped.select_memory_bank(embeddings).shape == (200, 16)

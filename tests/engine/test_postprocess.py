@@ -7,6 +7,7 @@ from service.engine.postprocess import (
     affected_area_percentage,
     anomaly_mask,
     bounding_boxes,
+    peak_region,
     postprocess,
     resize_map,
 )
@@ -85,3 +86,24 @@ def test_postprocess_normal_image_reports_no_defects() -> None:
     assert detection.anomaly_map.max() == pytest.approx(0.9)
     with pytest.raises(ValueError, match="one image score"):
         postprocess(np.array([0.1, 0.2]), small_map, image_threshold=0.5, pixel_threshold=0.5, original_size=(4, 4))
+
+
+def test_an_anomalous_image_whose_map_stays_below_the_pixel_threshold_marks_the_region_around_its_peak() -> None:
+    small_map = np.full((16, 16), 0.1, dtype=np.float32)
+    small_map[10:13, 2:5] = 0.3
+    small_map[11, 3] = 0.45
+    small_map[1, 14] = 0.2  # a second, weaker bump: not part of the peak's region
+
+    detection = postprocess(0.87, small_map, image_threshold=0.5, pixel_threshold=0.5, original_size=(16, 16))
+
+    assert detection.is_anomalous and detection.mask.any()
+    assert np.array_equal(detection.mask, peak_region(small_map))
+    expected = np.zeros((16, 16), dtype=bool)
+    expected[10:13, 2:5] = True
+    assert np.array_equal(detection.mask, expected)
+    assert [(box.x, box.y, box.width, box.height) for box in detection.boxes] == [(2, 10, 3, 3)]
+    assert detection.area_percentage == pytest.approx(100 * 9 / 256)
+
+
+def test_peak_region_of_a_flat_map_is_the_whole_image() -> None:
+    assert peak_region(np.zeros((4, 5), dtype=np.float32)).all()

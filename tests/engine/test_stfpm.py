@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 from service.engine.data import AnomalyDataModule, mvtec_records
-from service.engine.models.stfpm import StfpmHyperparameters, StfpmLightning, StfpmModel, build_stfpm
+from service.engine.models.stfpm import StfpmHyperparameters, StfpmLightning, StfpmModel
 from service.engine.models.stfpm.loss import feature_pyramid_loss
 from service.engine.registry import get_spec
 from service.engine.synthetic import make_synthetic_dataset
@@ -19,7 +19,7 @@ SIZE = 64
 
 def _small(**overrides: object) -> StfpmLightning:
     values: dict[str, object] = {"image_size": SIZE, "weights": "random", "seed": 1} | overrides
-    return build_stfpm(StfpmHyperparameters(**values))
+    return StfpmLightning(StfpmHyperparameters(**values))
 
 
 def test_registered_as_needing_pretrained_weights() -> None:

@@ -17,9 +17,9 @@ from service.engine.backbones import (
     imagenet_weights_available,
     imagenet_weights_path,
     import_weights,
-    weights_cache_dir,
 )
 from service.engine.errors import WeightsUnavailableError
+from service.settings import Settings
 
 
 class WeightsServer:
@@ -96,16 +96,15 @@ def test_imagenet_weights_download_then_load_strictly(
     source = build_backbone("resnet18", "random", seed=11)
     torch.save(source.state_dict(), tmp_path / "generated.pth")
     checkpoint = server.add_checkpoint(monkeypatch, "resnet18", (tmp_path / "generated.pth").read_bytes())
-    monkeypatch.setenv("LV_WEIGHTS_BASE_URL", server.url)
     cache = tmp_path / "cache"
     assert not imagenet_weights_available("resnet18", cache)
 
-    model = build_backbone("resnet18", "imagenet", cache_dir=cache)
+    model = build_backbone("resnet18", "imagenet", cache_dir=cache, base_url=server.url)
 
     assert imagenet_weights_available("resnet18", cache)
     assert sorted(p.name for p in cache.iterdir() if not p.name.endswith(".lock")) == [checkpoint.file_name]
     assert torch.equal(model.layer3[1].conv2.weight, source.layer3[1].conv2.weight)
-    build_backbone("resnet18", "imagenet", cache_dir=cache)
+    build_backbone("resnet18", "imagenet", cache_dir=cache, base_url=server.url)
     assert len(server.range_headers) == 1, "a cached checkpoint is not downloaded again"
 
 
@@ -145,15 +144,14 @@ def test_offline_error_says_which_file_goes_where(monkeypatch: pytest.MonkeyPatc
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         closed_port = unused.getsockname()[1]
-    monkeypatch.setenv("LV_WEIGHTS_BASE_URL", f"http://127.0.0.1:{closed_port}/")
-    monkeypatch.setenv("LV_HOME", str(tmp_path / "lv"))
+    cache, mirror = tmp_path / "lv" / "weights", f"http://127.0.0.1:{closed_port}/"
 
     with pytest.raises(WeightsUnavailableError) as raised:
-        build_backbone("wide_resnet50_2", "imagenet")
+        build_backbone("wide_resnet50_2", "imagenet", cache_dir=cache, base_url=mirror)
 
     message = str(raised.value)
     assert "wide_resnet50_2-95faca4d.pth" in message
-    assert str(tmp_path / "lv" / "weights") in message
+    assert str(cache) in message
     assert "lv weights import PATH" in message
 
 
@@ -163,26 +161,31 @@ def test_import_verifies_and_copies_into_the_cache(monkeypatch: pytest.MonkeyPat
     monkeypatch.setitem(IMAGENET_CHECKPOINTS, "resnet18", checkpoint)
     (tmp_path / "download.pth").write_bytes(body)
     (tmp_path / "other.pth").write_bytes(random_bytes(10_000, seed=2))
-    monkeypatch.setenv("LV_WEIGHTS_DIR", str(tmp_path / "cache"))
+    cache = tmp_path / "cache"
 
     with pytest.raises(WeightsUnavailableError, match="corrupted"):
-        import_weights(tmp_path / "other.pth", "resnet18")
-    assert not imagenet_weights_available("resnet18")
-    target = import_weights(tmp_path / "download.pth", "resnet18")
+        import_weights(tmp_path / "other.pth", "resnet18", cache)
+    assert not imagenet_weights_available("resnet18", cache)
+    target = import_weights(tmp_path / "download.pth", "resnet18", cache)
 
-    assert target == tmp_path / "cache" / checkpoint.file_name
+    assert target == cache / checkpoint.file_name
     assert target.read_bytes() == body
-    assert imagenet_weights_available("resnet18")
+    assert imagenet_weights_available("resnet18", cache)
     assert [p.name for p in target.parent.iterdir()] == [checkpoint.file_name]
 
 
-def test_cache_dir_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    assert weights_cache_dir() == tmp_path / "home" / ".cache" / "openlv" / "weights"
+def test_settings_name_the_weights_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Settings().resolved_weights_dir == tmp_path / "lv-home" / "weights"
     monkeypatch.setenv("LV_HOME", str(tmp_path / "lv"))
-    assert weights_cache_dir() == tmp_path / "lv" / "weights"
+    assert Settings().resolved_weights_dir == tmp_path / "lv" / "weights"
     monkeypatch.setenv("LV_WEIGHTS_DIR", str(tmp_path / "w"))
-    assert weights_cache_dir() == tmp_path / "w"
-    assert weights_cache_dir(tmp_path / "explicit") == tmp_path / "explicit"
+    assert Settings().resolved_weights_dir == tmp_path / "w"
+
+
+def test_imagenet_weights_need_an_explicit_folder() -> None:
+    with pytest.raises(WeightsUnavailableError, match="weights folder"):
+        build_backbone("resnet18", "imagenet")
 
 
 def test_official_checkpoint_names_carry_their_digest_prefix() -> None:

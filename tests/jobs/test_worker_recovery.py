@@ -19,8 +19,9 @@ from service.context import AppContext
 from service.db.engine import transaction
 from service.db.models import Model, TrainingJob
 from service.domain.projects import create_project
+from service.domain.training_jobs import enqueue_job
 from service.domain.training_outcomes import settle_interrupted
-from service.jobs.queue import JobState, claim, enqueue_job
+from service.jobs.queue import JobState, claim
 from service.settings import Settings
 from tests.helpers.live_server import free_port, run_live_server
 from tests.jobs.seed import FAST_TRAINING, OUTPUT, seed_project

@@ -2,8 +2,8 @@
 
 import pytest
 
-from service.errors import ResourceNotFoundException
-from service.storage import ObjectStore, StorageKeyError, parse_s3_uri
+from service.errors import ServiceError
+from service.storage import ObjectNotFoundError, ObjectStore, StorageError, StorageKeyError, parse_s3_uri
 
 PNG_LIKE = bytes(range(256)) * 4
 
@@ -31,9 +31,14 @@ def test_exists_and_delete(store: ObjectStore) -> None:
     store.delete("a/b.bin")  # deleting what is gone is not an error
 
 
-def test_get_missing_is_resource_not_found(store: ObjectStore) -> None:
-    with pytest.raises(ResourceNotFoundException, match=f"s3://{store.bucket}/missing/key"):
+def test_get_missing_raises_storage_own_error_never_an_api_error(store: ObjectStore) -> None:
+    with pytest.raises(ObjectNotFoundError, match=f"s3://{store.bucket}/missing/key") as raised:
         store.get("missing/key")
+    assert raised.value.key == "missing/key"
+    with pytest.raises(StorageKeyError) as refused:
+        store.get("../escape")
+    for error in (raised.value, refused.value):
+        assert isinstance(error, StorageError) and not isinstance(error, ServiceError)
 
 
 def test_list_by_prefix(store: ObjectStore) -> None:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import Context, epoch
-from service.api.pagination import decode_token, encode_token, page_size
+from service.api.pagination import page_request, page_response
 from service.db.engine import transaction
 from service.db.models import Detection
 from service.domain import detections
@@ -56,8 +56,7 @@ async def list_detections(
     next_token: Annotated[str | None, Query(alias="nextToken")] = None,
     max_results: Annotated[int | None, Query(alias="maxResults")] = None,
 ) -> dict[str, Any]:
-    limit = page_size(max_results)
-    cursor = decode_token(next_token, expected_keys={"before"})
+    page = page_request(next_token, max_results, key="before")
     if start_time is not None and end_time is not None and start_time >= end_time:
         raise ValidationException("StartTime must be before EndTime.")
     filters = DetectionFilter(
@@ -74,13 +73,12 @@ async def list_detections(
                 session,
                 project_name=project_name,
                 filters=filters,
-                before_id=int(cursor["before"]) if cursor else None,
-                limit=limit,
+                before_id=page.cursor,
+                limit=page.limit,
             )
 
     rows = await run_in_threadpool(query)
     bucket = context.store.bucket
-    response: dict[str, Any] = {"Detections": [detection_json(row, bucket) for row in rows[:limit]]}
-    if len(rows) > limit:
-        response["NextToken"] = encode_token({"before": rows[limit - 1].id})
-    return response
+    return page_response(
+        page, rows, items="Detections", shape=lambda row: detection_json(row, bucket), cursor_of=lambda row: row.id
+    )

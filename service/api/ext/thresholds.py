@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from service.api.deps import Context, epoch
-from service.api.pagination import decode_token, encode_token, page_size
+from service.api.pagination import page_request, page_response
 from service.arns import model_arn
 from service.db.engine import transaction
 from service.db.models import Model
@@ -133,25 +133,20 @@ def list_threshold_history(
     next_token: str | None = Query(default=None, alias="nextToken"),
     max_results: int | None = Query(default=None, alias="maxResults"),
 ) -> dict[str, Any]:
-    limit = page_size(max_results)
-    cursor = decode_token(next_token, expected_keys={"after"})
+    page = page_request(next_token, max_results, key="after")
     with transaction(context.engine) as session:
         model = training_runs.get_model(session, project_name=project_name, version=model_version)
-        rows = thresholds.threshold_history(
-            session, model=model, after_id=int(cursor["after"]) if cursor else 0, limit=limit
-        )
-    response: dict[str, Any] = {
-        "Changes": [
-            {
-                "ChangedAt": epoch(row.changed_at),
-                "ChangedBy": row.changed_by,
-                "OldThreshold": row.old_threshold,
-                "NewThreshold": row.new_threshold,
-                "Policy": row.policy,
-            }
-            for row in rows[:limit]
-        ]
-    }
-    if len(rows) > limit:
-        response["NextToken"] = encode_token({"after": rows[limit - 1].id})
-    return response
+        rows = thresholds.threshold_history(session, model=model, after_id=page.cursor or 0, limit=page.limit)
+    return page_response(
+        page,
+        rows,
+        items="Changes",
+        shape=lambda row: {
+            "ChangedAt": epoch(row.changed_at),
+            "ChangedBy": row.changed_by,
+            "OldThreshold": row.old_threshold,
+            "NewThreshold": row.new_threshold,
+            "Policy": row.policy,
+        },
+        cursor_of=lambda row: row.id,
+    )

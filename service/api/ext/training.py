@@ -7,8 +7,8 @@ from fastapi import APIRouter, Query
 from service.api.deps import Context, epoch
 from service.db.engine import transaction
 from service.domain import training_runs
+from service.domain.training_jobs import log_lines
 from service.errors import ResourceNotFoundException
-from service.jobs.queue import log_lines
 
 router = APIRouter()
 LOG_PAGE = 1000

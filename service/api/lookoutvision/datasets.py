@@ -10,13 +10,13 @@ from pydantic import BaseModel
 
 from service.api.deps import ClientToken, Context, epoch
 from service.api.lookoutvision.projects import dataset_metadata
-from service.api.pagination import decode_token, encode_token, page_size
+from service.api.pagination import page_request, page_response
 from service.db.engine import transaction
 from service.db.models import DatasetEntry
 from service.domain import datasets
 from service.domain.dataset_state import get_dataset
 from service.domain.entry_listing import EntryFilter, list_entries, parse_timestamp
-from service.domain.idempotency import idempotent
+from service.domain.idempotency import run_idempotent
 from service.errors import ValidationException
 
 router = APIRouter()
@@ -53,24 +53,23 @@ def create_dataset(
     if body.DatasetSource is not None:
         s3_object = body.DatasetSource.GroundTruthManifest.S3Object
         source = datasets.ManifestSource(bucket=s3_object.Bucket, key=s3_object.Key, version_id=s3_object.VersionId)
-    with transaction(context.engine) as session:
-        return idempotent(
-            session,
-            operation="CreateDataset",
-            client_token=client_token,
-            parameters={"ProjectName": project_name, **body.model_dump()},
-            produce=lambda: {
-                "DatasetMetadata": dataset_metadata(
-                    datasets.create_dataset(
-                        session,
-                        context=context,
-                        project_name=project_name,
-                        dataset_type=body.DatasetType,
-                        source=source,
-                    )
+    return run_idempotent(
+        context.engine,
+        operation="CreateDataset",
+        client_token=client_token,
+        parameters={"ProjectName": project_name, **body.model_dump()},
+        produce=lambda work: {
+            "DatasetMetadata": dataset_metadata(
+                datasets.create_dataset(
+                    work.session,
+                    context=context,
+                    project_name=project_name,
+                    dataset_type=body.DatasetType,
+                    source=source,
                 )
-            },
-        )
+            )
+        },
+    )
 
 
 @router.get("/projects/{project_name}/datasets/{dataset_type}")
@@ -119,8 +118,7 @@ def list_dataset_entries(
     next_token: str | None = Query(default=None, alias="nextToken"),
     max_results: int | None = Query(default=None, alias="maxResults"),
 ) -> dict[str, Any]:
-    limit = page_size(max_results)
-    cursor = decode_token(next_token, expected_keys={"after"})
+    page = page_request(next_token, max_results, key="after")
     entry_filter = EntryFilter(
         labeled=labeled,
         anomaly_class=anomaly_class,
@@ -134,13 +132,10 @@ def list_dataset_entries(
             session,
             dataset=dataset,
             entry_filter=entry_filter,
-            after_id=int(cursor["after"]) if cursor else 0,
-            limit=limit,
+            after_id=page.cursor or 0,
+            limit=page.limit,
         )
-    response: dict[str, Any] = {"DatasetEntries": [entry_json(row) for row in rows[:limit]]}
-    if len(rows) > limit:
-        response["NextToken"] = encode_token({"after": rows[limit - 1].id})
-    return response
+    return page_response(page, rows, items="DatasetEntries", shape=entry_json, cursor_of=lambda row: row.id)
 
 
 def entry_json(entry: DatasetEntry) -> str:

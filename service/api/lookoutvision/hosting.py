@@ -7,9 +7,8 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel
 
 from service.api.deps import ClientToken, Context
-from service.db.engine import transaction
 from service.domain import hosting
-from service.domain.idempotency import idempotent
+from service.domain.idempotency import run_idempotent
 from service.hosting.backend import Prediction
 from service.hosting.verdict import ANOMALY_COLOR, ANOMALY_LABEL, BACKGROUND_COLOR, BACKGROUND_LABEL
 
@@ -37,39 +36,37 @@ def start_model(
     service: HostingService,
     client_token: ClientToken = None,
 ) -> dict[str, Any]:
-    with transaction(context.engine) as session:
-        return idempotent(
-            session,
-            operation="StartModel",
-            client_token=client_token,
-            parameters={"ProjectName": project_name, "ModelVersion": model_version, **body.model_dump()},
-            produce=lambda: {
-                "Status": hosting.start_model(
-                    session,
-                    service,
-                    project_name=project_name,
-                    version=model_version,
-                    min_units=body.MinInferenceUnits,
-                    max_units=body.MaxInferenceUnits,
-                )
-            },
-        )
+    return run_idempotent(
+        context.engine,
+        operation="StartModel",
+        client_token=client_token,
+        parameters={"ProjectName": project_name, "ModelVersion": model_version, **body.model_dump()},
+        produce=lambda work: {
+            "Status": hosting.start_model(
+                work,
+                service,
+                project_name=project_name,
+                version=model_version,
+                min_units=body.MinInferenceUnits,
+                max_units=body.MaxInferenceUnits,
+            )
+        },
+    )
 
 
 @router.post("/projects/{project_name}/models/{model_version}/stop", status_code=202)
 def stop_model(
     project_name: str, model_version: str, context: Context, service: HostingService, client_token: ClientToken = None
 ) -> dict[str, Any]:
-    with transaction(context.engine) as session:
-        return idempotent(
-            session,
-            operation="StopModel",
-            client_token=client_token,
-            parameters={"ProjectName": project_name, "ModelVersion": model_version},
-            produce=lambda: {
-                "Status": hosting.stop_model(session, service, project_name=project_name, version=model_version)
-            },
-        )
+    return run_idempotent(
+        context.engine,
+        operation="StopModel",
+        client_token=client_token,
+        parameters={"ProjectName": project_name, "ModelVersion": model_version},
+        produce=lambda work: {
+            "Status": hosting.stop_model(work, service, project_name=project_name, version=model_version)
+        },
+    )
 
 
 async def image_body(request: Request) -> bytes:

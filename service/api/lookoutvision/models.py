@@ -6,14 +6,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from service.api.deps import ClientToken, Context, epoch
-from service.api.pagination import decode_token, encode_token, page_size
+from service.api.pagination import page_request, page_response
 from service.arns import model_arn
-from service.db.engine import transaction
+from service.db.engine import UnitOfWork, transaction
 from service.db.models import Model, Project
-from service.domain import hosting, projects, tags, training_runs
+from service.domain import hosting, model_deletion, projects, tags, training_runs
 from service.domain.algorithms import choose_training
 from service.domain.evaluation import MANIFEST, RESULT
-from service.domain.idempotency import idempotent
+from service.domain.idempotency import run_idempotent
 from service.jobs.runner import JobRunner
 from service.settings import Settings
 
@@ -95,15 +95,17 @@ def model_description(settings: Settings, project: Project, model: Model) -> dic
 def create_model(
     project_name: str, body: CreateModelRequest, context: Context, jobs: Jobs, client_token: ClientToken = None
 ) -> dict[str, Any]:
-    def produce() -> dict[str, Any]:
+    def produce(work: UnitOfWork) -> dict[str, Any]:
         choice = choose_training(
             algorithm=body.Algorithm,
             hyperparameters=body.Hyperparameters,
             backbone_weights=body.BackboneWeights,
             image_size=body.ImageSize,
+            weights_dir=context.settings.resolved_weights_dir,
         )
-        model, job = training_runs.create_model(
-            session,
+        model, _ = training_runs.create_model(
+            work,
+            jobs,
             project_name=project_name,
             choice=choice,
             output=training_runs.OutputLocation(
@@ -113,26 +115,21 @@ def create_model(
             description=body.Description,
             kms_key_id=body.KmsKeyId,
         )
-        project = session.get(Project, model.project_id)
+        project = work.session.get(Project, model.project_id)
         assert project is not None
         arn = _arn(context.settings, project, model)
         if body.Tags:
-            tags.tag_resource(session, settings=context.settings, arn=arn, tags=[(t.Key, t.Value) for t in body.Tags])
-        created_jobs.append(job.id)  # type: ignore[arg-type]
+            pairs = [(t.Key, t.Value) for t in body.Tags]
+            tags.tag_resource(work.session, settings=context.settings, arn=arn, tags=pairs)
         return {"ModelMetadata": model_metadata(context.settings, project, model)}
 
-    created_jobs: list[int] = []
-    with transaction(context.engine) as session:
-        response = idempotent(
-            session,
-            operation="CreateModel",
-            client_token=client_token,
-            parameters={"ProjectName": project_name, **body.model_dump()},
-            produce=produce,
-        )
-    for job_id in created_jobs:
-        jobs.submit(job_id)
-    return response
+    return run_idempotent(
+        context.engine,
+        operation="CreateModel",
+        client_token=client_token,
+        parameters={"ProjectName": project_name, **body.model_dump()},
+        produce=produce,
+    )
 
 
 @router.get("/projects/{project_name}/models/{model_version}")
@@ -155,47 +152,38 @@ def list_models(
     next_token: str | None = Query(default=None, alias="nextToken"),
     max_results: int | None = Query(default=None, alias="maxResults"),
 ) -> dict[str, Any]:
-    limit = page_size(max_results)
-    cursor = decode_token(next_token, expected_keys={"below"})
+    page = page_request(next_token, max_results, key="below")
     with transaction(context.engine) as session:
         rows = training_runs.list_models(
-            session, project_name=project_name, after_version=int(cursor["below"]) if cursor else 0, limit=limit
+            session, project_name=project_name, after_version=page.cursor or 0, limit=page.limit
         )
         project = projects.get_project(session, name=project_name)
-    response: dict[str, Any] = {"Models": [model_metadata(context.settings, project, row) for row in rows[:limit]]}
-    if len(rows) > limit:
-        response["NextToken"] = encode_token({"below": rows[limit - 1].version})
-    return response
+    return page_response(
+        page,
+        rows,
+        items="Models",
+        shape=lambda row: model_metadata(context.settings, project, row),
+        cursor_of=lambda row: row.version,
+    )
 
 
 @router.delete("/projects/{project_name}/models/{model_version}", status_code=202)
 def delete_model(
-    project_name: str, model_version: str, context: Context, jobs: Jobs, client_token: ClientToken = None
+    project_name: str,
+    model_version: str,
+    context: Context,
+    jobs: Jobs,
+    request: Request,
+    client_token: ClientToken = None,
 ) -> dict[str, Any]:
-    removed: list[Model] = []
-    cancelled: list[int] = []
-
-    def produce() -> dict[str, Any]:
-        model, running_job = training_runs.delete_model(session, project_name=project_name, version=model_version)
-        arn = model_arn(context.settings, project_name, str(model.version))
-        tags.delete_resource_tags(session, arn=arn)
-        if running_job is None:
-            training_runs.remove_model_rows(session, model=model)
-            removed.append(model)
-        else:
-            cancelled.append(running_job.id)  # type: ignore[arg-type]
-        return {"ModelArn": arn}
-
-    with transaction(context.engine) as session:
-        response = idempotent(
-            session,
-            operation="DeleteModel",
-            client_token=client_token,
-            parameters={"ProjectName": project_name, "ModelVersion": model_version},
-            produce=produce,
-        )
-    for model in removed:
-        training_runs.purge_model_objects(context.store, model=model)
-    for job_id in cancelled:
-        jobs.cancel(job_id)
-    return response
+    return run_idempotent(
+        context.engine,
+        operation="DeleteModel",
+        client_token=client_token,
+        parameters={"ProjectName": project_name, "ModelVersion": model_version},
+        produce=lambda work: {
+            "ModelArn": model_deletion.delete_model(
+                work, request.app.state.hosting, jobs, project_name=project_name, version=model_version
+            )
+        },
+    )

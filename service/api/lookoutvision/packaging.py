@@ -2,16 +2,15 @@
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from service.api.deps import ClientToken, Context, epoch
-from service.api.pagination import decode_token, encode_token, page_size
-from service.db.engine import transaction
+from service.api.pagination import page_request, page_response
+from service.db.engine import UnitOfWork, transaction
 from service.db.models import PackagingJob
 from service.domain import packaging
-from service.domain.idempotency import idempotent
-from service.errors import ValidationException
+from service.domain.idempotency import run_idempotent
 
 router = APIRouter()
 
@@ -90,14 +89,12 @@ def start_model_packaging_job(
     project_name: str,
     body: StartModelPackagingJobRequest,
     context: Context,
-    background: BackgroundTasks,
     client_token: ClientToken = None,
 ) -> dict[str, Any]:
-    started: list[int] = []
-
-    def produce() -> dict[str, Any]:
+    def produce(work: UnitOfWork) -> dict[str, Any]:
         job = packaging.start_job(
-            session,
+            work,
+            engine=context.engine,
             store=context.store,
             project_name=project_name,
             model_version=body.ModelVersion,
@@ -105,20 +102,15 @@ def start_model_packaging_job(
             job_name=body.JobName,
             description=body.Description or "",
         )
-        started.append(job.id)  # type: ignore[arg-type]
         return {"JobName": job.job_name}
 
-    with transaction(context.engine) as session:
-        response = idempotent(
-            session,
-            operation="StartModelPackagingJob",
-            client_token=client_token,
-            parameters={"ProjectName": project_name, **body.model_dump()},
-            produce=produce,
-        )
-    for job_id in started:
-        background.add_task(packaging.run_job, context.engine, context.store, job_id)
-    return response
+    return run_idempotent(
+        context.engine,
+        operation="StartModelPackagingJob",
+        client_token=client_token,
+        parameters={"ProjectName": project_name, **body.model_dump()},
+        produce=produce,
+    )
 
 
 @router.get("/projects/{project_name}/modelpackagingjobs/{job_name}")
@@ -135,14 +127,13 @@ def list_model_packaging_jobs(
     next_token: str | None = Query(default=None, alias="nextToken"),
     max_results: int | None = Query(default=None, alias="maxResults"),
 ) -> dict[str, Any]:
-    limit = page_size(max_results)
-    cursor = decode_token(next_token, expected_keys={"below"})
-    below = cursor["below"] if cursor else 0
-    if not isinstance(below, int) or below < 0:
-        raise ValidationException("Invalid NextToken: pass the NextToken of a previous response unchanged.")
+    page = page_request(next_token, max_results, key="below")
     with transaction(context.engine) as session:
-        rows = packaging.list_jobs(session, project_name=project_name, below_id=below, limit=limit)
-    response: dict[str, Any] = {"ModelPackagingJobs": [job_metadata(project_name, row) for row in rows[:limit]]}
-    if len(rows) > limit:
-        response["NextToken"] = encode_token({"below": rows[limit - 1].id})
-    return response
+        rows = packaging.list_jobs(session, project_name=project_name, below_id=page.cursor or 0, limit=page.limit)
+    return page_response(
+        page,
+        rows,
+        items="ModelPackagingJobs",
+        shape=lambda row: job_metadata(project_name, row),
+        cursor_of=lambda row: row.id,
+    )

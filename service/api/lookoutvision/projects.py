@@ -6,12 +6,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from service.api.deps import ClientToken, Context, epoch
-from service.api.pagination import decode_token, encode_token, page_size
+from service.api.pagination import page_request, page_response
 from service.arns import project_arn
-from service.db.engine import transaction
+from service.db.engine import UnitOfWork, transaction
 from service.db.models import Dataset, Project
 from service.domain import projects, tags
-from service.domain.idempotency import idempotent
+from service.domain.idempotency import run_idempotent
 from service.settings import Settings
 
 router = APIRouter()
@@ -40,18 +40,17 @@ def dataset_metadata(dataset: Dataset) -> dict[str, Any]:
 
 @router.post("/projects")
 def create_project(body: CreateProjectRequest, context: Context, client_token: ClientToken = None) -> dict[str, Any]:
-    with transaction(context.engine) as session:
-        return idempotent(
-            session,
-            operation="CreateProject",
-            client_token=client_token,
-            parameters=body.model_dump(),
-            produce=lambda: {
-                "ProjectMetadata": project_metadata(
-                    context.settings, projects.create_project(session, name=body.ProjectName)
-                )
-            },
-        )
+    return run_idempotent(
+        context.engine,
+        operation="CreateProject",
+        client_token=client_token,
+        parameters=body.model_dump(),
+        produce=lambda work: {
+            "ProjectMetadata": project_metadata(
+                context.settings, projects.create_project(work.session, name=body.ProjectName)
+            )
+        },
+    )
 
 
 @router.get("/projects/{project_name}")
@@ -73,28 +72,29 @@ def list_projects(
     next_token: str | None = Query(default=None, alias="nextToken"),
     max_results: int | None = Query(default=None, alias="maxResults"),
 ) -> dict[str, Any]:
-    limit = page_size(max_results)
-    cursor = decode_token(next_token, expected_keys={"after"})
+    page = page_request(next_token, max_results, key="after")
     with transaction(context.engine) as session:
-        rows = projects.list_projects(session, after_id=int(cursor["after"]) if cursor else 0, limit=limit)
-    response: dict[str, Any] = {"Projects": [project_metadata(context.settings, row) for row in rows[:limit]]}
-    if len(rows) > limit:
-        response["NextToken"] = encode_token({"after": rows[limit - 1].id})
-    return response
+        rows = projects.list_projects(session, after_id=page.cursor or 0, limit=page.limit)
+    return page_response(
+        page,
+        rows,
+        items="Projects",
+        shape=lambda row: project_metadata(context.settings, row),
+        cursor_of=lambda row: row.id,
+    )
 
 
 @router.delete("/projects/{project_name}")
 def delete_project(project_name: str, context: Context, client_token: ClientToken = None) -> dict[str, Any]:
-    def produce() -> dict[str, Any]:
-        arn = project_arn(context.settings, projects.delete_project(session, name=project_name).name)
-        tags.delete_resource_tags(session, arn=arn)
+    def produce(work: UnitOfWork) -> dict[str, Any]:
+        arn = project_arn(context.settings, projects.delete_project(work.session, name=project_name).name)
+        tags.delete_resource_tags(work.session, arn=arn)
         return {"ProjectArn": arn}
 
-    with transaction(context.engine) as session:
-        return idempotent(
-            session,
-            operation="DeleteProject",
-            client_token=client_token,
-            parameters={"ProjectName": project_name},
-            produce=produce,
-        )
+    return run_idempotent(
+        context.engine,
+        operation="DeleteProject",
+        client_token=client_token,
+        parameters={"ProjectName": project_name},
+        produce=produce,
+    )

@@ -16,7 +16,6 @@ from service.engine.backbones.weights import (
     imagenet_weights_available,
     imagenet_weights_path,
     import_weights,
-    weights_cache_dir,
 )
 from service.engine.errors import EngineError, WeightsUnavailableError
 
@@ -35,14 +34,19 @@ __all__ = [
     "imagenet_weights_available",
     "imagenet_weights_path",
     "import_weights",
-    "weights_cache_dir",
 ]
 
 
 def build_backbone(
-    name: str, weights: str = "imagenet", *, seed: int = 0, cache_dir: str | os.PathLike[str] | None = None
+    name: str,
+    weights: str = "imagenet",
+    *,
+    seed: int = 0,
+    cache_dir: str | os.PathLike[str] | None = None,
+    base_url: str | None = None,
 ) -> ResNet:
-    """A ResNet in eval mode with `weights`: "imagenet" (cached or downloaded), "random" (seeded) or a checkpoint path.
+    """A ResNet in eval mode with `weights`: "imagenet" (cached in `cache_dir` or downloaded from `base_url`),
+    "random" (seeded) or a checkpoint path.
 
     Random initialisation draws from its own seeded generator state, so it neither depends on nor disturbs the global
     RNG. A checkpoint must be a plain torchvision-style state dict and load strictly.
@@ -51,7 +55,9 @@ def build_backbone(
         raise EngineError(f"unknown backbone {name!r}; known backbones: {', '.join(BACKBONES)}")
     path = None
     if weights == "imagenet":
-        path = imagenet_weights_path(name, cache_dir)
+        if cache_dir is None:
+            raise WeightsUnavailableError(f"ImageNet weights for {name} need a weights folder (cache_dir)")
+        path = imagenet_weights_path(name, cache_dir, base_url)
     elif weights != "random":
         path = Path(weights)
         if not path.is_file():
@@ -77,6 +83,8 @@ def build_feature_extractor(
     seed: int = 0,
     frozen: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
+    base_url: str | None = None,
 ) -> FeatureExtractor:
     """`build_backbone` followed by `FeatureExtractor(backbone, layers, frozen=frozen)`."""
-    return FeatureExtractor(build_backbone(name, weights, seed=seed, cache_dir=cache_dir), layers, frozen=frozen)
+    backbone = build_backbone(name, weights, seed=seed, cache_dir=cache_dir, base_url=base_url)
+    return FeatureExtractor(backbone, layers, frozen=frozen)

@@ -4,6 +4,9 @@ The official torchvision checkpoints are named `<arch>-<hex>.pth`, where `<hex>`
 that prefix is what a file must hash to before it enters the cache. Downloads go to `<file>.part` (resumed with an HTTP
 Range request after an interruption), are verified, then renamed into place atomically: the cache never holds a
 half-written or corrupted checkpoint. An exclusive lock file serialises concurrent downloads of the same checkpoint.
+
+The cache folder and the download site are always passed in by the caller (the service takes them from `Settings`);
+this module never reads the environment, so the API process and a training worker cannot disagree about them.
 """
 
 import fcntl
@@ -48,17 +51,6 @@ IMAGENET_CHECKPOINTS: dict[str, CheckpointFile] = {
 }
 
 
-def weights_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The argument, else `$LV_WEIGHTS_DIR`, else `$LV_HOME/weights`, else `~/.cache/openlv/weights`."""
-    if cache_dir is not None:
-        return Path(cache_dir)
-    if env_dir := os.environ.get("LV_WEIGHTS_DIR"):
-        return Path(env_dir)
-    if lv_home := os.environ.get("LV_HOME"):
-        return Path(lv_home) / "weights"
-    return Path.home() / ".cache" / "openlv" / "weights"
-
-
 def imagenet_checkpoint(name: str) -> CheckpointFile:
     try:
         return IMAGENET_CHECKPOINTS[name]
@@ -67,25 +59,24 @@ def imagenet_checkpoint(name: str) -> CheckpointFile:
         raise ValueError(f"no ImageNet checkpoint for backbone {name!r}; known: {known}") from None
 
 
-def imagenet_weights_available(name: str, cache_dir: str | os.PathLike[str] | None = None) -> bool:
+def imagenet_weights_available(name: str, cache_dir: str | os.PathLike[str]) -> bool:
     """Whether the ImageNet checkpoint of backbone `name` is already in the cache (no network access)."""
-    return (weights_cache_dir(cache_dir) / imagenet_checkpoint(name).file_name).is_file()
+    return (Path(cache_dir) / imagenet_checkpoint(name).file_name).is_file()
 
 
-def imagenet_weights_path(
-    name: str, cache_dir: str | os.PathLike[str] | None = None, base_url: str | None = None
-) -> Path:
+def imagenet_weights_path(name: str, cache_dir: str | os.PathLike[str], base_url: str | None = None) -> Path:
     """The cached checkpoint of backbone `name`, downloaded first when missing.
 
-    `base_url` defaults to `$LV_WEIGHTS_BASE_URL`, else download.pytorch.org. Raises `WeightsUnavailableError` when the
-    file is not cached and cannot be downloaded, with instructions for an offline import.
+    `base_url` (a mirror of download.pytorch.org/models) defaults to download.pytorch.org. Raises
+    `WeightsUnavailableError` when the file is not cached and cannot be downloaded, with instructions for an offline
+    import.
     """
     checkpoint = imagenet_checkpoint(name)
-    directory = weights_cache_dir(cache_dir)
+    directory = Path(cache_dir)
     target = directory / checkpoint.file_name
     if target.is_file():
         return target
-    url = (base_url or os.environ.get("LV_WEIGHTS_BASE_URL") or DEFAULT_BASE_URL).rstrip("/") + "/"
+    url = (base_url or DEFAULT_BASE_URL).rstrip("/") + "/"
     url += checkpoint.file_name
     try:
         download_checkpoint(url, checkpoint, directory)
@@ -120,14 +111,14 @@ def download_checkpoint(url: str, checkpoint: CheckpointFile, directory: Path) -
     return target
 
 
-def import_weights(path: str | os.PathLike[str], name: str, cache_dir: str | os.PathLike[str] | None = None) -> Path:
+def import_weights(path: str | os.PathLike[str], name: str, cache_dir: str | os.PathLike[str]) -> Path:
     """Verify a local copy of backbone `name`'s ImageNet checkpoint and copy it into the cache (for offline hosts)."""
     checkpoint = imagenet_checkpoint(name)
     source = Path(path)
     if not source.is_file():
         raise WeightsUnavailableError(f"{source} is not a file")
     _verify(source, checkpoint)
-    directory = weights_cache_dir(cache_dir)
+    directory = Path(cache_dir)
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / checkpoint.file_name
     with tempfile.NamedTemporaryFile(dir=directory, prefix=checkpoint.file_name, suffix=".tmp", delete=False) as tmp:

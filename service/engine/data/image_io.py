@@ -1,4 +1,4 @@
-"""Decoding user images and masks into the tensors the models train on."""
+"""Decoding user images and masks into the tensors the models train on (pixels decoded as the inferencers do)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps
+from PIL import Image
+
+from service.engine.inference.images import pil_to_rgb
 
 ImageSource = Path | bytes
-
-_HIGH_BIT_DEPTH_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 
 
 def _open(source: ImageSource) -> Image.Image:
@@ -24,28 +24,14 @@ def _open(source: ImageSource) -> Image.Image:
     return image
 
 
-def _high_bit_depth_to_l(image: Image.Image) -> Image.Image:
-    """Scale a 16-bit or float grayscale image to 8 bits (PIL's own conversion clips instead of scaling)."""
-    array = np.asarray(image, dtype=np.float64)
-    if image.mode == "F":
-        low, high = float(array.min()), float(array.max())
-        array = (array - low) / (high - low) * 255.0 if high > low else np.zeros_like(array)
-    else:
-        array = array / 65535.0 * 255.0
-    return Image.fromarray(np.clip(np.rint(array), 0, 255).astype(np.uint8), mode="L")
-
-
 def load_rgb(source: ImageSource) -> Image.Image:
     """Decode any PIL-readable image (grayscale, palette, RGBA, CMYK, 16-bit PNG, JPEG...) into 8-bit RGB.
 
-    EXIF orientation is applied, so phone photos come out the way they are displayed. Alpha is dropped.
+    The decoding is the inferencers' (`pil_to_rgb`), so training and serving see the same pixels: EXIF orientation
+    applied (phone photos come out the way they are displayed), 16-bit and float scaled to 8 bits, alpha dropped.
     """
-    image = ImageOps.exif_transpose(_open(source))
-    if image.mode in _HIGH_BIT_DEPTH_MODES:
-        image = _high_bit_depth_to_l(image)
-    elif image.mode == "P" and "transparency" in image.info:
-        image = image.convert("RGBA")
-    return image.convert("RGB")
+    with _open(source) as image:
+        return Image.fromarray(pil_to_rgb(image), mode="RGB")
 
 
 def load_mask(source: ImageSource) -> np.ndarray:

@@ -6,9 +6,9 @@ from typing import NamedTuple
 import numpy as np
 
 from service.engine.inference.images import ImageLike, ImagesLike, to_batches, to_rgb_array
+from service.engine.normalised import NORMALISED_THRESHOLD
 from service.engine.postprocess import Detection, postprocess
 
-NORMALISED_THRESHOLD = 0.5
 OUTPUT_NAMES = ("pred_score", "anomaly_map")
 
 

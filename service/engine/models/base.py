@@ -1,10 +1,13 @@
-"""Training concerns shared by every anomaly model."""
+"""Training concerns shared by every anomaly model: typed hyperparameters, the LightningModule base, the spec a
+model's package exposes to the registry."""
 
-from typing import Any, ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
 import lightning as L
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from torch import nn
 
 from service.engine.types import InferenceBatch
@@ -16,6 +19,25 @@ class Hyperparameters(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     image_size: int = 256
+
+
+STAGES = ("layer1", "layer2", "layer3", "layer4")
+
+
+class BackboneHyperparameters(Hyperparameters):
+    """What every model on a pretrained ResNet shares: which backbone, where its weights come from, which stages."""
+
+    backbone: Literal["resnet18", "wide_resnet50_2"] = "resnet18"
+    weights: str = Field("imagenet", description='"imagenet", "random" or the path of a torchvision state dict')
+    layers: tuple[str, ...] = ("layer1", "layer2", "layer3")
+    seed: int = 0
+
+    @field_validator("layers")
+    @classmethod
+    def _known_stages(cls, layers: tuple[str, ...]) -> tuple[str, ...]:
+        if not layers or any(layer not in STAGES for layer in layers) or len(set(layers)) != len(layers):
+            raise ValueError(f"layers must be distinct names among {', '.join(STAGES)}")
+        return tuple(sorted(layers, key=STAGES.index))
 
 
 class AnomalyModule(L.LightningModule):
@@ -74,3 +96,18 @@ class OnePassAnomalyModule(AnomalyModule):
 
     def on_train_epoch_end(self) -> None:
         self.finish_pass()
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the registry knows of one model; each model package defines its `SPEC`.
+
+    `build(hyperparameters)` is the package's `<Name>Lightning` class. `needs_pretrained`: the model is only useful
+    with ImageNet backbone weights (PatchCore, PaDiM, STFPM's teacher).
+    """
+
+    name: str
+    description: str
+    hyperparameters: type[Hyperparameters]
+    build: Callable[[Any], AnomalyModule]
+    needs_pretrained: bool

@@ -8,8 +8,7 @@ import numpy as np
 
 from service.engine import metrics
 from service.engine.data import ImageRecord
-
-NORMALISED_THRESHOLD = 0.5
+from service.engine.normalised import NORMALISED_THRESHOLD
 
 
 @dataclass(frozen=True)

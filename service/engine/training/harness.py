@@ -13,8 +13,9 @@ import lightning as L
 import numpy as np
 import torch
 
+from service.engine.backbones.weights import imagenet_weights_path
 from service.engine.data import AnomalyDataModule, ImageRecord
-from service.engine.errors import EngineError
+from service.engine.errors import EngineError, WeightsUnavailableError
 from service.engine.models.base import AnomalyModule, Hyperparameters
 from service.engine.normalization import NormalizationStats, ScoreNormalizer, compute_stats
 from service.engine.registry import get_spec, parse_hyperparameters
@@ -75,6 +76,20 @@ def resolve_hyperparameters(
     return parse_hyperparameters(model_name, resolved)
 
 
+def with_local_weights(
+    settings: Hyperparameters, weights_dir: Path | None, weights_base_url: str | None
+) -> Hyperparameters:
+    """`settings` with `weights="imagenet"` replaced by the path of the verified checkpoint in `weights_dir`
+    (downloaded from `weights_base_url` first when missing), so model builders only ever see a file or "random"."""
+    if getattr(settings, "weights", None) != "imagenet":
+        return settings
+    backbone = str(settings.backbone)
+    if weights_dir is None:
+        raise WeightsUnavailableError(f"ImageNet weights for {backbone} need a weights folder; none was given")
+    path = imagenet_weights_path(backbone, weights_dir, weights_base_url)
+    return settings.model_copy(update={"weights": str(path)})
+
+
 def _validation_outputs(module: AnomalyModule) -> InferenceBatch:
     outputs = module.validation_outputs
     return InferenceBatch(
@@ -128,6 +143,8 @@ def fit(
     *,
     hyperparameters: dict[str, Any] | None = None,
     weights: str | None = None,
+    weights_dir: Path | None = None,
+    weights_base_url: str | None = None,
     seed: int = 0,
     accelerator: str = "auto",
     progress: ProgressSink | None = None,
@@ -137,6 +154,8 @@ def fit(
     """Train `model_name` on normal `train_records`, then validate on `val_records` (normal, optionally anomalous with
     masks) to set thresholds and compute the evaluation.
 
+    `weights="imagenet"` reads the backbone checkpoint from `weights_dir`, downloading it from `weights_base_url`
+    (download.pytorch.org when None) first if it is missing; the recorded hyperparameters keep "imagenet".
     Seeded (same seed, same data, same machine -> same model). `progress` receives `Progress` events; `cancel` (an
     Event or a callable) is checked before each batch and raises TrainingCancelledError. Nothing is written outside a
     temporary folder under `work_dir` (default: the system's), which is removed when the run ends in any way.
@@ -147,7 +166,7 @@ def fit(
     reporter.report("loading", 0, 2, "building the model")
     L.seed_everything(seed, workers=True, verbose=False)
     settings = resolve_hyperparameters(model_name, hyperparameters, weights, seed)
-    module = get_spec(model_name).build(settings)
+    module = get_spec(model_name).build(with_local_weights(settings, weights_dir, weights_base_url))
     one_pass = _trainer_arguments(module)["max_epochs"] == 1
     data = AnomalyDataModule(
         train_records,

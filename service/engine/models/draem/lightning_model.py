@@ -9,40 +9,30 @@ import time
 from typing import Any, ClassVar
 
 import torch
-from pydantic import Field
 
 from service.engine.augment import AnomalyConfig, SyntheticAnomalies
-from service.engine.models.base import AnomalyModule, Hyperparameters
+from service.engine.models.base import AnomalyModule
+from service.engine.models.draem.hyperparameters import DraemHyperparameters
 from service.engine.models.draem.loss import segmentation_loss
 from service.engine.models.draem.torch_model import DraemModel
 
 
-class DraemHyperparameters(Hyperparameters):
-    """Defaults measured on magnetic_tile and elpv_mono (see README); no pretrained weights are ever used."""
-
-    image_size: int = 128
-    base_channels: int = 16
-    depth: int = 4
-    batch_size: int = 16
-    learning_rate: float = 2e-3
-    weight_decay: float = 1e-4
-    warmup_steps: int = 50
-    max_steps: int = 2000
-    max_minutes: float = 10.0
-    anomaly_probability: float = 0.5
-    min_blend: float = 0.3
-    score_top_fraction: float = 0.01
-    memory_weight: float = Field(0.5, ge=0, description="weight of the normal-patch memory in the map; 0 turns it off")
-    memory_size: int = Field(4096, ge=1, description="patches kept in the memory (greedy coreset)")
-    seed: int = 0
-
-
 class DraemLightning(AnomalyModule):
-    """Stops itself when its budget is spent, so the trainer may run unbounded."""
+    """A freshly initialised model (seeded without touching the global RNG) that stops itself when its budget is
+    spent, so the trainer may run unbounded."""
 
     trainer_arguments: ClassVar[dict[str, Any]] = {"max_epochs": -1}
 
-    def __init__(self, model: DraemModel, hyperparameters: DraemHyperparameters) -> None:
+    def __init__(self, hyperparameters: DraemHyperparameters) -> None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(hyperparameters.seed)
+            model = DraemModel(
+                hyperparameters.image_size,
+                base_channels=hyperparameters.base_channels,
+                depth=hyperparameters.depth,
+                score_top_fraction=hyperparameters.score_top_fraction,
+                memory_weight=hyperparameters.memory_weight,
+            )
         super().__init__(model, hyperparameters)
         self.settings = hyperparameters
         config = AnomalyConfig(probability=hyperparameters.anomaly_probability, blend=(hyperparameters.min_blend, 1.0))

@@ -8,7 +8,7 @@ from service.engine.models.padim.hyperparameters import PadimHyperparameters
 from service.engine.models.padim.torch_model import PadimModel
 
 
-class Padim(OnePassAnomalyModule):
+class PadimLightning(OnePassAnomalyModule):
     def __init__(self, hyperparameters: PadimHyperparameters) -> None:
         model = PadimModel(
             backbone=hyperparameters.backbone,

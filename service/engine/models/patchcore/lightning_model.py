@@ -8,7 +8,7 @@ from service.engine.models.patchcore.hyperparameters import PatchcoreHyperparame
 from service.engine.models.patchcore.torch_model import PatchcoreModel
 
 
-class Patchcore(OnePassAnomalyModule):
+class PatchcoreLightning(OnePassAnomalyModule):
     """No optimiser: `training_step` only embeds; the memory bank is built when the (single) epoch ends."""
 
     def __init__(self, hyperparameters: PatchcoreHyperparameters) -> None:

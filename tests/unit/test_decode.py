@@ -1,9 +1,9 @@
-"""DetectAnomalies input: PNG or JPEG whose bytes match the declared content type, within the size limits."""
+"""The image gate for DetectAnomalies input: PNG or JPEG whose bytes match the declared content type, within the size limits."""
 
 import pytest
 
+from service.domain.images import decode_image
 from service.errors import ValidationException
-from service.hosting.decode import decode_image
 from service.settings import Settings
 from tests.helpers.data import jpeg_bytes, png_bytes
 

@@ -1,0 +1,75 @@
+"""Builds what runs beside the API: the job runner (wired to the domain's settling of lost jobs) and the hosting runtime
+(wired to the domain's detections log). The only module, with `training_worker`, that joins the layers, so the domain,
+`jobs/` and `hosting/` never import each other upwards.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from service.context import AppContext
+from service.domain.detections import DetectionRecord, purge_expired_images, save_detections
+from service.domain.hosting import Hosting
+from service.domain.training_outcomes import settle_interrupted
+from service.hosting.autoscaling import ScalingPolicy
+from service.hosting.embedded import EmbeddedBackend
+from service.hosting.model_cache import ArtifactCache
+from service.hosting.predictor import load_predictor
+from service.hosting.recorder import BackgroundRecorder
+from service.hosting.runtime import HostingRuntime
+from service.jobs.pool import EmbeddedWorkerPool
+from service.jobs.runner import JobRunner
+
+TRAINING_WORKER = [sys.executable, "-m", "service.training_worker"]
+"""The command of a training worker process; the pool appends the job id."""
+
+
+def build_job_runner(context: AppContext) -> JobRunner:
+    """The embedded worker pool; a job whose worker stopped without a word is settled by the domain."""
+    settings = context.settings
+
+    def settle(job_id: int, reason: str, count_attempt: bool, worker_id: str | None) -> None:
+        settle_interrupted(
+            context.engine,
+            context.store,
+            job_id=job_id,
+            reason=reason,
+            count_attempt=count_attempt,
+            max_attempts=settings.training_max_attempts,
+            worker_id=worker_id,
+        )
+
+    return EmbeddedWorkerPool(
+        settings, context.engine, settle=settle, environment=dict(os.environ), worker_command=TRAINING_WORKER
+    )
+
+
+def open_hosting(context: AppContext) -> Hosting:
+    """The embedded runtime: thread units, the artefact cache under LV_HOME and the detections log writer."""
+    settings = context.settings
+    backend = EmbeddedBackend(
+        lambda directory, threads: load_predictor(directory, runtime=settings.hosting_runtime, threads=threads),
+        cpu_cores=settings.hosting_cpu_cores,
+        queue_per_unit=settings.hosting_queue_per_unit,
+        max_batch=settings.hosting_max_batch,
+        scale_interval_s=settings.hosting_scale_interval_s,
+        policy=ScalingPolicy(
+            up_utilisation=settings.hosting_scale_up_utilisation,
+            down_utilisation=settings.hosting_scale_down_utilisation,
+            down_after_s=settings.hosting_scale_down_after_s,
+        ),
+    )
+    cache_root = Path(settings.hosting_cache_dir) if settings.hosting_cache_dir else None
+    cache = ArtifactCache(context.store, cache_root or settings.resolved_home / "hosting-cache")
+    retention = settings.detection_retention_days
+    recorder: BackgroundRecorder[DetectionRecord] = BackgroundRecorder(
+        lambda records: save_detections(context.engine, context.store, records, retention_days=retention)
+    )
+    runtime = HostingRuntime(
+        backend,
+        cache,
+        recorder,
+        settings,
+        sweep_retention=lambda: purge_expired_images(context.engine, context.store, retention_days=retention),
+    )
+    return Hosting(context=context, runtime=runtime)
