@@ -98,7 +98,7 @@ class KeyStore:
         stored = self.lookup(access_key_id)
         return stored.role if stored else None
 
-    def list_keys(self, *, after: str | None, limit: int) -> list[AccessKey]:
+    def list_keys(self, *, after: int | str | None, limit: int) -> list[AccessKey]:
         """Up to `limit` + 1 keys ordered by id, after `after` (the extra one tells the caller a next page exists)."""
         query = select(AccessKey).order_by(col(AccessKey.access_key_id)).limit(limit + 1)
         if after is not None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from service.api.deps import Context, epoch
-from service.api.pagination import decode_token, encode_token, page_size
+from service.api.pagination import page_request, page_response
 from service.auth.dependency import require_signature
 from service.auth.roles import Role
 from service.db.models import AccessKey
@@ -43,13 +43,11 @@ def list_access_keys(
     next_token: Annotated[str | None, Query(alias="nextToken")] = None,
     max_results: Annotated[int | None, Query(alias="maxResults")] = None,
 ) -> dict[str, Any]:
-    limit = page_size(max_results)
-    cursor = decode_token(next_token, expected_keys={"after"})
-    rows = context.keys.list_keys(after=str(cursor["after"]) if cursor else None, limit=limit)
-    response: dict[str, Any] = {"AccessKeys": [access_key_metadata(row) for row in rows[:limit]]}
-    if len(rows) > limit:
-        response["NextToken"] = encode_token({"after": rows[limit - 1].access_key_id})
-    return response
+    page = page_request(next_token, max_results, key="after", cursor_type=str)
+    rows = context.keys.list_keys(after=page.cursor, limit=page.limit)
+    return page_response(
+        page, rows, items="AccessKeys", shape=access_key_metadata, cursor_of=lambda row: row.access_key_id
+    )
 
 
 @router.delete("/accesskeys/{access_key_id}")
