@@ -5,11 +5,13 @@ import pytest
 import torch
 from PIL import Image
 
+from service.domain.thresholds import with_margin
 from service.engine.export import export_pipeline
 from service.engine.inference import OnnxInferencer, OpenVinoInferencer
 from service.engine.inference.layout import ONNX_FILE, OPENVINO_DIR, OPENVINO_FILE
 from service.engine.normalization import RANGE_LOW, ScoreScale
 from service.engine.registry import list_models
+from service.hosting.verdict import judge
 
 # (atol, rtol): atol in units of the validation range; rtol relative to the raw values' magnitude, because
 # normalisation divides raw differences by spans of the validation range, which are narrow for briefly trained models.
@@ -65,3 +67,19 @@ def test_torch_onnx_and_openvino_agree(model_name, saved_model, tiny_data):
     # Parity between constant outputs would prove nothing: the validation images must be told apart.
     scores = expected.pred_score.numpy()
     assert scores.max() - scores.min() > 10 * _bounds(saved.trained.stats, OPENVINO_TOLERANCE)[0]
+    _verdicts_agree(images, scores, (onnx, openvino))
+
+
+def _verdicts_agree(images: np.ndarray, torch_scores: np.ndarray, inferencers) -> None:
+    """The hosting verdict from each runtime's output matches torch's at every threshold a policy can set: halfway
+    between adjacent distinct test scores (`with_margin`), on a scale where distinct scores stay distinct."""
+    distinct = np.unique(torch_scores.astype(np.float64))
+    assert distinct.size == torch_scores.size, "the unsaturated scale gave two images one score"
+    assert 0.0 < distinct.min() and distinct.max() < 1.0
+    size = (images.shape[1], images.shape[2])
+    for inferencer in inferencers:
+        result = inferencer.predict(images)
+        for threshold in (with_margin(float(score), distinct) for score in distinct):
+            for index, score in enumerate(result.pred_score):
+                verdict, _, _, _ = judge(float(score), result.anomaly_map[index], image_threshold=threshold, size=size)
+                assert verdict == bool(torch_scores[index] >= threshold)
