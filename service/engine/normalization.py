@@ -39,8 +39,8 @@ class ScoreScale(StrEnum):
 LEGACY_SCALE = ScoreScale.CLIPPED
 """The scale of checkpoints and metadata that name none: everything saved before the scale was recorded."""
 
-RANGE_LOW, RANGE_HIGH = 0.1, 0.9
-"""Where the UNSATURATED scale puts the validation minimum and maximum."""
+RANGE_LOW = 0.1
+"""Where the UNSATURATED scale puts the validation minimum; the maximum goes to 1 - RANGE_LOW."""
 
 NORMAL_ONLY_QUANTILE = 0.99
 """Without anomalous validation images, the image threshold is this quantile of the normal images' scores."""
@@ -146,7 +146,8 @@ def normalize_unsaturated(
     magnitude = distance.abs()
     half_width = 0.5 - RANGE_LOW
     linear = half_width * magnitude
-    tail = 0.5 - RANGE_LOW / (1.0 + (half_width / RANGE_LOW) * (magnitude - 1.0))
+    beyond = torch.clamp(magnitude - 1.0, min=0.0)
+    tail = 0.5 - RANGE_LOW / (1.0 + (half_width / RANGE_LOW) * beyond)
     return 0.5 + torch.sign(distance) * torch.where(magnitude <= 1.0, linear, tail)
 
 
