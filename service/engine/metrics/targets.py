@@ -44,9 +44,6 @@ class TargetChoice:
     threshold: float
     true_positives: int
     false_positives: int
-    positives: int
-    negatives: int
-    metric: TargetMetric
     estimate: float
     bound: float | None
     """The one-sided Clopper-Pearson bound at the requested confidence; None without one."""
@@ -149,9 +146,6 @@ def choose_threshold(
         threshold=float(counts.thresholds[index]),
         true_positives=int(counts.tps[index]),
         false_positives=int(counts.fps[index]),
-        positives=counts.positives,
-        negatives=counts.negatives,
-        metric=metric,
         estimate=float(estimate[index]),
         bound=None if confidence is None else float(value[index]),
     )
