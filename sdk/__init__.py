@@ -35,7 +35,15 @@ from sdk.errors import (
 from sdk.resources.access_keys import AccessKey, AccessKeyRole, NewAccessKey
 from sdk.resources.datasets import Dataset, DatasetCollection, DatasetEntry
 from sdk.resources.detections import Detection
-from sdk.resources.evaluation import ModelCurves, ModelEvaluation, OperatingPoint, TrainingJob
+from sdk.resources.evaluation import (
+    MetricIntervals,
+    ModelCurves,
+    ModelEvaluation,
+    OperatingPoint,
+    RateInterval,
+    TargetOutcome,
+    TrainingJob,
+)
 from sdk.resources.models import Model
 from sdk.resources.projects import Project
 from sdk.resources.uploads import ImportResult, UploadResult
@@ -59,6 +67,7 @@ __all__ = [
     "ImportResult",
     "InternalServerError",
     "LookoutVisionError",
+    "MetricIntervals",
     "Model",
     "ModelCurves",
     "ModelEvaluation",
@@ -68,7 +77,9 @@ __all__ = [
     "OperatingPoint",
     "Project",
     "QuotaExceededError",
+    "RateInterval",
     "ResourceFailedError",
+    "TargetOutcome",
     "ThrottlingError",
     "TrainingJob",
     "UploadResult",

@@ -172,7 +172,32 @@ def _policy(point: sdk.OperatingPoint) -> str | None:
     policy = point.threshold_policy
     if policy is None:
         return None
-    return policy.policy if policy.value is None else f"{policy.policy} {policy.value:g}"
+    text = policy.policy if policy.value is None else f"{policy.policy} {policy.value:g}"
+    return text if policy.confidence is None else f"{text} at {100 * policy.confidence:g} % confidence"
+
+
+def _target(point: sdk.OperatingPoint) -> str | None:
+    """E.g. "recall 0.983, lower bound 0.951 at 95 % confidence (target 0.95)"."""
+    target = point.target
+    if target is None:
+        return None
+    metric = {"Recall": "recall", "Precision": "precision", "FalsePositiveRate": "FPR"}.get(target.metric, target.metric)
+    text = f"{metric} {target.estimate:.3f}"
+    if target.bound is not None and target.confidence is not None:
+        side = (target.bound_side or "").lower()
+        text += f", {side} bound {target.bound:.3f} at {100 * target.confidence:g} % confidence"
+    return f"{text} (target {target.value:g})"
+
+
+def _interval_fields(intervals: sdk.MetricIntervals | None) -> list[tuple[str, str | None]]:
+    if intervals is None:
+        return []
+    rates = {"precision": intervals.precision, "recall": intervals.recall, "fpr": intervals.false_positive_rate}
+    level = f"{100 * intervals.confidence_level:g} %"
+    return [
+        (f"{name} {level}", None if rate is None else f"{rate.lower:.3f} .. {rate.upper:.3f} ({rate.successes}/{rate.trials})")
+        for name, rate in rates.items()
+    ]
 
 
 @models.command()
@@ -183,6 +208,11 @@ def _policy(point: sdk.OperatingPoint) -> str | None:
 @click.option("--target-fpr", type=click.FloatRange(0, 1), help="A threshold keeping false positives at most this.")
 @click.option("--value", type=click.FloatRange(0, 1), help="A manual threshold on the 0..1 score scale.")
 @click.option("--f1-optimal", is_flag=True, help="Back to the F1-optimal threshold chosen at training.")
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0.5, 1, max_open=True),
+    help="With a target: meet it with this confidence on the next parts (Clopper-Pearson bound), e.g. 0.95.",
+)
 @json_option
 def threshold(
     project: str,
@@ -192,9 +222,13 @@ def threshold(
     target_fpr: float | None,
     value: float | None,
     f1_optimal: bool,
+    confidence: float | None,
     as_json: bool,
 ) -> None:
-    """Show the image threshold and its test-set effect, or move it with one policy option."""
+    """Show the image threshold and its test-set effect, or move it with one policy option.
+
+    Each rate is shown with its two-sided 95 % (or --confidence) Clopper-Pearson interval.
+    """
     model = _model(project, version)
     chosen = [option for option in (target_recall, target_precision, target_fpr, value) if option is not None]
     if chosen or f1_optimal:
@@ -204,7 +238,10 @@ def threshold(
             target_fpr=target_fpr,
             value=value,
             f1_optimal=f1_optimal,
+            confidence=confidence,
         )
+    elif confidence is not None:
+        raise click.UsageError("--confidence goes with --target-recall, --target-precision or --target-fpr.")
     else:
         point = model.metrics
     if as_json:
@@ -219,6 +256,8 @@ def threshold(
             ("recall", point.performance.recall),
             ("f1", point.performance.f1_score),
             ("false positive rate", point.false_positive_rate),
+            ("target", _target(point)),
+            *_interval_fields(point.intervals),
             (
                 "tp/fp/tn/fn",
                 f"{matrix.true_positives}/{matrix.false_positives}/{matrix.true_negatives}/{matrix.false_negatives}",

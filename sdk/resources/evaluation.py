@@ -22,10 +22,42 @@ class ConfusionMatrix(WireModel):
 
 
 class ThresholdPolicy(WireModel):
-    """How the threshold was chosen: F1_OPTIMAL, MANUAL, TARGET_RECALL, TARGET_PRECISION or TARGET_FPR, and its value."""
+    """How the threshold was chosen: F1_OPTIMAL, MANUAL, TARGET_RECALL, TARGET_PRECISION or TARGET_FPR, its value and,
+    for a target, the confidence its bound was asked to meet the target with."""
 
     policy: str
     value: float | None = None
+    confidence: float | None = None
+
+
+class RateInterval(WireModel):
+    """A test-set rate (successes out of trials) with its two-sided Clopper-Pearson interval."""
+
+    estimate: float
+    lower: float
+    upper: float
+    successes: int
+    trials: int
+
+
+class MetricIntervals(WireModel):
+    """Intervals of the rates at the threshold; a rate without trials (e.g. recall without defects) is absent."""
+
+    confidence_level: float
+    precision: RateInterval | None = None
+    recall: RateInterval | None = None
+    false_positive_rate: RateInterval | None = None
+
+
+class TargetOutcome(WireModel):
+    """What a target policy achieves: the metric's estimate and, with a confidence, its one-sided bound."""
+
+    metric: str
+    value: float
+    estimate: float
+    confidence: float | None = None
+    bound: float | None = None
+    bound_side: str | None = None
 
 
 class OperatingPoint(WireModel):
@@ -36,6 +68,8 @@ class OperatingPoint(WireModel):
     false_positive_rate: float
     confusion_matrix: ConfusionMatrix
     threshold_policy: ThresholdPolicy | None = None
+    intervals: MetricIntervals | None = None
+    target: TargetOutcome | None = None
 
 
 class ScoredImage(WireModel):
@@ -57,18 +91,31 @@ class Curve(WireModel):
 
 
 class RocCurve(Curve):
+    """The ROC curve; the *_lower / *_upper lists are each point's Clopper-Pearson band."""
+
     false_positive_rate: list[float]
     true_positive_rate: list[float]
+    false_positive_rate_lower: list[float] = Field(default_factory=list)
+    false_positive_rate_upper: list[float] = Field(default_factory=list)
+    true_positive_rate_lower: list[float] = Field(default_factory=list)
+    true_positive_rate_upper: list[float] = Field(default_factory=list)
 
 
 class PrecisionRecallCurve(Curve):
+    """The precision-recall curve; the *_lower / *_upper lists are each point's Clopper-Pearson band."""
+
     precision: list[float]
     recall: list[float]
+    precision_lower: list[float] = Field(default_factory=list)
+    precision_upper: list[float] = Field(default_factory=list)
+    recall_lower: list[float] = Field(default_factory=list)
+    recall_upper: list[float] = Field(default_factory=list)
 
 
 class ModelCurves(WireModel):
     roc: RocCurve
     precision_recall: PrecisionRecallCurve
+    confidence_level: float | None = None
 
 
 class ThresholdChange(WireModel):

@@ -211,11 +211,18 @@ class Model(TaggedResource):
 
     @property
     def metrics(self) -> ModelEvaluation:
-        """The test-set evaluation at the current threshold (DescribeModelEvaluation)."""
-        return ModelEvaluation.model_validate(self.client.request("GET", self._path("evaluation")))
+        """The test-set evaluation at the current threshold, intervals at 95 % (DescribeModelEvaluation)."""
+        return self.evaluation()
 
-    def curves(self) -> ModelCurves:
-        return ModelCurves.model_validate(self.client.request("GET", self._path("curves")))
+    def evaluation(self, *, confidence: float | None = None) -> ModelEvaluation:
+        """DescribeModelEvaluation with the rates' intervals at `confidence` (0.95 when None)."""
+        params = {"confidence": confidence}
+        return ModelEvaluation.model_validate(self.client.request("GET", self._path("evaluation"), params=params))
+
+    def curves(self, *, confidence: float | None = None) -> ModelCurves:
+        """GetModelCurves with each point's interval band at `confidence` (0.95 when None)."""
+        params = {"confidence": confidence}
+        return ModelCurves.model_validate(self.client.request("GET", self._path("curves"), params=params))
 
     def set_threshold(
         self,
@@ -225,8 +232,15 @@ class Model(TaggedResource):
         target_fpr: float | None = None,
         value: float | None = None,
         f1_optimal: bool = False,
+        confidence: float | None = None,
     ) -> OperatingPoint:
-        """Move the image threshold by exactly one policy; hosted copies pick it up without a restart."""
+        """Move the image threshold by exactly one policy; hosted copies pick it up without a restart.
+
+        With `confidence` (targets only), the threshold is chosen so that the metric's one-sided Clopper-Pearson
+        bound meets the target: `set_threshold(target_recall=0.99, confidence=0.95)` claims recall >= 0.99 on the
+        next parts with 95 % confidence. A target no threshold meets raises `ValidationError` saying what is
+        reachable, or how many test images the claim needs.
+        """
         choices = {
             "TARGET_RECALL": target_recall,
             "TARGET_PRECISION": target_precision,
@@ -240,6 +254,8 @@ class Model(TaggedResource):
         body: dict[str, Any] = {"Policy": policy}
         if number is not None:
             body["Value"] = number
+        if confidence is not None:
+            body["Confidence"] = confidence
         return OperatingPoint.model_validate(self.client.request("PUT", self._path("threshold"), json_body=body))
 
     def threshold_history(self, *, page_size: int | None = None) -> Iterator[ThresholdChange]:

@@ -1,9 +1,11 @@
 """A trained model on disk: torch checkpoint, metadata, ONNX graph and OpenVINO IR in one folder.
 
 ```
-<folder>/model.pt            state_dict, hyperparameters, normalisation stats (torch.load(weights_only=True) safe)
-<folder>/metadata.json       model name, hyperparameters, image size, stats, thresholds, metrics, per-image evaluation,
-                             input/output description, library versions
+<folder>/model.pt            state_dict, hyperparameters, normalisation stats and score scale
+                             (torch.load(weights_only=True) safe; a checkpoint without a score scale is CLIPPED, the
+                             scale of every model saved before the scale was recorded)
+<folder>/metadata.json       model name, hyperparameters, image size, stats, score scale, thresholds, metrics,
+                             per-image evaluation, input/output description, library versions
 <folder>/model.onnx          the whole pipeline: uint8 (B, H, W, 3) any size -> normalised pred_score, anomaly_map
 <folder>/openvino/model.xml  the same graph as OpenVINO IR (+ model.bin), fp32
 ```
@@ -27,7 +29,7 @@ from service.engine.errors import EngineError
 from service.engine.export import INPUT_NAME, OUTPUT_NAMES, export_onnx, export_openvino
 from service.engine.inference.layout import CHECKPOINT_FILE, METADATA_FILE, ONNX_FILE, OPENVINO_DIR
 from service.engine.normalised import NORMALISED_THRESHOLD
-from service.engine.normalization import NormalizationStats
+from service.engine.normalization import LEGACY_SCALE, NormalizationStats, ScoreScale
 from service.engine.registry import get_spec, parse_hyperparameters
 from service.engine.training import CancelFlag, Evaluation, ProgressSink, TrainedModel
 from service.engine.training.progress import Reporter
@@ -49,6 +51,7 @@ def build_metadata(trained: TrainedModel) -> dict[str, Any]:
         "weights": trained.weights,
         "seed": trained.seed,
         "normalization": trained.stats.to_dict(),
+        "score_scale": str(trained.score_scale),
         "thresholds": {"image": NORMALISED_THRESHOLD, "pixel": NORMALISED_THRESHOLD},
         "input": {"name": INPUT_NAME, "dtype": "uint8", "layout": "NHWC", "channels": "RGB", "shape": [-1, -1, -1, 3]},
         "outputs": {name: "float32" for name in OUTPUT_NAMES},
@@ -65,6 +68,7 @@ def _checkpoint(trained: TrainedModel) -> dict[str, Any]:
         "model_name": trained.model_name,
         "hyperparameters": trained.hyperparameters.model_dump(mode="json"),
         "stats": trained.stats.to_dict(),
+        "score_scale": str(trained.score_scale),
         "weights": trained.weights,
         "seed": trained.seed,
         "state_dict": trained.model.state_dict(),
@@ -151,4 +155,5 @@ def load(folder: Path) -> TrainedModel:
         evaluation=Evaluation.from_dict({"metrics": described["metrics"], "images": described["evaluation"]}),
         weights=checkpoint["weights"],
         seed=checkpoint["seed"],
+        score_scale=ScoreScale(checkpoint.get("score_scale", LEGACY_SCALE)),
     )

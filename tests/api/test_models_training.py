@@ -105,6 +105,20 @@ def test_describe_evaluation_and_curves(lv: Any, trained: dict[str, Any]) -> Non
     auc = float(np.trapezoid(roc["TruePositiveRate"], roc["FalsePositiveRate"]))
     assert auc == pytest.approx(metrics.image_auroc(labels, scores), abs=1e-9)
     assert len(curves["PrecisionRecall"]["Precision"]) == len(curves["PrecisionRecall"]["Thresholds"])
+    # Each curve point comes with its two-sided Clopper-Pearson band, which holds the point.
+    assert curves["ConfidenceLevel"] == 0.95
+    for curve, rate in ((roc, "TruePositiveRate"), (roc, "FalsePositiveRate"), (curves["PrecisionRecall"], "Recall")):
+        lower, value, upper = (np.array(curve[name]) for name in (rate + "Lower", rate, rate + "Upper"))
+        assert lower.shape == value.shape == upper.shape and np.all(lower <= value) and np.all(value <= upper)
+    narrow = lv.get_model_curves(ProjectName=project, ModelVersion="1", Confidence=0.5)["Roc"]
+    assert np.all(np.array(narrow["TruePositiveRateUpper"]) <= np.array(roc["TruePositiveRateUpper"]))
+    intervals = evaluation["Intervals"]
+    recall = intervals["Recall"]
+    assert intervals["ConfidenceLevel"] == 0.95 and recall["Trials"] == 10
+    assert recall["Successes"] == confusion["TruePositives"]
+    assert evaluation["Performance"]["Recall"] == pytest.approx(recall["Estimate"])
+    assert recall["Lower"] <= recall["Estimate"] <= recall["Upper"]
+    assert "Target" not in evaluation
 
 
 def test_threshold_policies_and_history(server: LiveServer, lv: Any, trained: dict[str, Any]) -> None:
@@ -120,8 +134,31 @@ def test_threshold_policies_and_history(server: LiveServer, lv: Any, trained: di
     assert full_recall["Performance"]["Precision"] == pytest.approx(expected_precision)
     assert full_recall["ConfusionMatrix"]["FalseNegatives"] == 0
 
-    no_false_alarms = lv.update_model_threshold(ProjectName=project, ModelVersion="1", Policy="TARGET_FPR", Value=0.0)
-    assert no_false_alarms["FalsePositiveRate"] == 0.0 and no_false_alarms["ConfusionMatrix"]["FalsePositives"] == 0
+    assert full_recall["Target"] == {"Metric": "Recall", "Value": 1.0, "Estimate": 1.0}
+
+    # FPR 0 is reachable only when the top-scoring test image is a defect; otherwise it is refused, never missed.
+    if labels[np.argmax(scores)] == 1 and np.sum(scores == scores.max()) == 1:
+        no_alarms = lv.update_model_threshold(ProjectName=project, ModelVersion="1", Policy="TARGET_FPR", Value=0.0)
+        assert no_alarms["FalsePositiveRate"] == 0.0 and no_alarms["ConfusionMatrix"]["FalsePositives"] == 0
+    else:
+        with pytest.raises(ClientError, match="the lowest FPR reachable is"):
+            lv.update_model_threshold(ProjectName=project, ModelVersion="1", Policy="TARGET_FPR", Value=0.0)
+
+    with pytest.raises(ClientError, match="at least 14 anomalous test images are needed") as too_few:
+        lv.update_model_threshold(
+            ProjectName=project, ModelVersion="1", Policy="TARGET_RECALL", Value=0.8, Confidence=0.95
+        )
+    assert too_few.value.response["Error"]["Code"] == "ValidationException"
+    sure = lv.update_model_threshold(
+        ProjectName=project, ModelVersion="1", Policy="TARGET_RECALL", Value=0.6, Confidence=0.6
+    )
+    assert sure["ThresholdPolicy"] == {"Policy": "TARGET_RECALL", "Value": 0.6, "Confidence": 0.6}
+    target = sure["Target"]
+    assert target["BoundSide"] == "LOWER" and 0.6 <= target["Bound"] <= target["Estimate"]
+    assert target["Estimate"] == sure["Performance"]["Recall"]
+    assert sure["Intervals"]["ConfidenceLevel"] == 0.6
+    described = lv.describe_model_evaluation(ProjectName=project, ModelVersion="1")
+    assert described["Target"] == target and described["Threshold"] == sure["Threshold"]
 
     manual = lv.update_model_threshold(ProjectName=project, ModelVersion="1", Policy="MANUAL", Value=0.75)
     assert manual["Threshold"] == 0.75
@@ -137,11 +174,13 @@ def test_threshold_policies_and_history(server: LiveServer, lv: Any, trained: di
     assert default["Threshold"] == 0.5 and default["Performance"] == trained["description"]["Performance"]
 
     history = lv.list_threshold_history(ProjectName=project, ModelVersion="1")["Changes"]
-    assert [change["Policy"]["Policy"] for change in history] == ["TARGET_RECALL", "TARGET_FPR", "MANUAL", "F1_OPTIMAL"]
-    assert history[0]["OldThreshold"] == 0.5 and history[2]["NewThreshold"] == 0.75
+    policies = [change["Policy"]["Policy"] for change in history]
+    assert policies[0] == "TARGET_RECALL" and policies[-3:] == ["TARGET_RECALL", "MANUAL", "F1_OPTIMAL"]
+    assert history[-3]["Policy"]["Confidence"] == 0.6
+    assert history[0]["OldThreshold"] == 0.5 and history[-2]["NewThreshold"] == 0.75
     assert all(change["ChangedBy"] == server.access_key_id for change in history)
     assert all(a["NewThreshold"] == b["OldThreshold"] for a, b in itertools.pairwise(history))
-    page = lv.list_threshold_history(ProjectName=project, ModelVersion="1", MaxResults=3)
+    page = lv.list_threshold_history(ProjectName=project, ModelVersion="1", MaxResults=2)
     rest = lv.list_threshold_history(ProjectName=project, ModelVersion="1", NextToken=page["NextToken"])
     assert page["Changes"] + rest["Changes"] == history
 

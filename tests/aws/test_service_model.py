@@ -253,6 +253,28 @@ def test_create_model_extension_members(client: Any, wire: Wire) -> None:
     }
 
 
+def test_threshold_confidence_members(client: Any, wire: Wire) -> None:
+    client.update_model_threshold(
+        ProjectName="widgets", ModelVersion="1", Policy="TARGET_RECALL", Value=0.99, Confidence=0.95
+    )
+    assert (wire.last.method, _path(wire.last)) == ("PUT", "/2020-11-20/projects/widgets/models/1/threshold")
+    assert _json_body(wire.last) == {"Policy": "TARGET_RECALL", "Value": 0.99, "Confidence": 0.95}
+    interval = {"Estimate": 1.0, "Lower": 0.95, "Upper": 1.0, "Successes": 60, "Trials": 60}
+    target = {
+        "Metric": "Recall", "Value": 0.95, "Estimate": 1.0, "Confidence": 0.95, "Bound": 0.951, "BoundSide": "LOWER"
+    }
+    reply = {"Threshold": 0.42, "Intervals": {"ConfidenceLevel": 0.9, "Recall": interval}, "Target": target}
+    wire.reply(CannedReply(body=json.dumps(reply).encode()))
+    parsed = client.describe_model_evaluation(ProjectName="widgets", ModelVersion="1", Confidence=0.9)
+    assert _query(wire.last) == {"confidence": ["0.9"]}
+    assert parsed["Intervals"]["Recall"] == interval and parsed["Target"] == target
+    bands = {"Roc": {"TruePositiveRateLower": [0.0, 0.5], "FalsePositiveRateUpper": [0.3, 1.0]}, "ConfidenceLevel": 0.9}
+    wire.reply(CannedReply(body=json.dumps(bands).encode()))
+    curves = client.get_model_curves(ProjectName="widgets", ModelVersion="1", Confidence=0.9)
+    assert _query(wire.last) == {"confidence": ["0.9"]}
+    assert curves["Roc"] == bands["Roc"] and curves["ConfidenceLevel"] == 0.9
+
+
 def test_image_size_below_minimum_is_refused_client_side(client: Any, wire: Wire) -> None:
     with pytest.raises(botocore.exceptions.ParamValidationError):
         client.create_model(ProjectName="widgets", OutputConfig=output, ImageSize=32)

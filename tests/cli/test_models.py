@@ -60,6 +60,14 @@ def test_models_list_describe_and_threshold(demo):
     moved = lv("models", "threshold", "-p", PROJECT, "1", "--target-recall", "1.0")
     assert "TARGET_RECALL 1" in moved.stdout
     assert "recall               1.000" in moved.stdout
+    assert "recall 95 %" in moved.stdout and "target               recall 1.000 (target 1)" in moved.stdout
+    sure = lv("models", "threshold", "-p", PROJECT, "1", "--target-recall", "0.5", "--confidence", "0.5")
+    assert "TARGET_RECALL 0.5 at 50 % confidence" in sure.stdout and "lower bound" in sure.stdout
+    assert "recall 50 %" in sure.stdout
+    refused = lv("models", "threshold", "-p", PROJECT, "1", "--target-recall", "0.999", "--confidence", "0.95")
+    assert refused.exit_code == 1 and "at least 2995 anomalous test images are needed" in refused.output
+    alone = lv("models", "threshold", "-p", PROJECT, "1", "--confidence", "0.95")
+    assert alone.exit_code == 2 and "--confidence goes with" in alone.output
     reset = json.loads(lv("models", "threshold", "-p", PROJECT, "1", "--f1-optimal", "--json").stdout)
     assert reset["Threshold"] == pytest.approx(0.5)
 

@@ -1,6 +1,7 @@
 """The export pipeline's resize, the ONNX graph's interface and the saved artefacts."""
 
 import json
+import shutil
 
 import onnx
 import pytest
@@ -11,6 +12,8 @@ from service.engine import artifacts
 from service.engine.errors import EngineError, TrainingCancelledError
 from service.engine.export import AntialiasedResize, export_pipeline
 from service.engine.inference.layout import METADATA_FILE, ONNX_FILE
+from service.engine.normalization import ScoreScale
+from service.engine.types import InferenceBatch
 
 MODEL = "patchcore"  # its memory bank is a buffer whose size is only known after training
 
@@ -58,6 +61,21 @@ def test_load_rebuilds_the_same_model_without_pretrained_weights(saved_model, ti
     with torch.no_grad():
         original, reloaded = export_pipeline(saved.trained)(images), export_pipeline(loaded)(images)
     torch.testing.assert_close(reloaded, original, rtol=0, atol=0)
+
+
+def test_a_checkpoint_saved_before_score_scales_loads_on_the_clipped_scale(saved_model, tmp_path):
+    saved = saved_model(MODEL)
+    assert artifacts.read_metadata(saved.folder)["score_scale"] == "unsaturated"
+    old = tmp_path / "old-model"
+    shutil.copytree(saved.folder, old)
+    checkpoint = torch.load(old / "model.pt", map_location="cpu", weights_only=True)
+    del checkpoint["score_scale"]
+    torch.save(checkpoint, old / "model.pt")
+    loaded = artifacts.load(old)
+    assert loaded.score_scale is ScoreScale.CLIPPED
+    assert loaded.stats == saved.trained.stats
+    raw = torch.tensor([loaded.stats.max_score + 10 * (loaded.stats.max_score - loaded.stats.min_score)])
+    assert loaded.normalizer()(InferenceBatch(raw, torch.zeros(1, 1, 1))).pred_score.item() == 1.0
 
 
 def test_save_refuses_to_overwrite_and_leaves_nothing_when_cancelled(saved_model, tmp_path):

@@ -15,8 +15,6 @@ from service.engine.metrics import (
     image_auroc,
     pr_curve,
     roc_curve,
-    threshold_for_fpr,
-    threshold_for_precision,
     threshold_for_recall,
 )
 
@@ -103,38 +101,6 @@ def test_threshold_for_recall_is_the_highest_reaching_the_target(target: float) 
     assert all(confusion_at(labels, scores, t).recall < target for t in higher)
 
 
-@pytest.mark.parametrize("target", [0.6, 0.9])
-def test_threshold_for_precision_is_the_lowest_reaching_the_target(target: float) -> None:
-    labels, scores = _overlapping_classes(7)
-    threshold, recall = threshold_for_precision(labels, scores, target)
-    confusion = confusion_at(labels, scores, threshold)
-    assert confusion.precision >= target and confusion.recall == pytest.approx(recall)
-    lower = [t for t, c in _brute_force_points(labels, scores) if t < threshold]
-    assert all(confusion_at(labels, scores, t).precision < target for t in lower)
-
-
-def test_threshold_for_precision_raises_when_unreachable() -> None:
-    with pytest.raises(ValueError, match="no threshold reaches"):
-        threshold_for_precision([1, 0, 0], [0.1, 0.5, 0.9], 0.9)
-
-
-@pytest.mark.parametrize("target", [0.0, 0.1, 0.25])
-def test_threshold_for_fpr_is_the_lowest_within_budget(target: float) -> None:
-    labels, scores = _overlapping_classes(8)
-    threshold, recall = threshold_for_fpr(labels, scores, target)
-    confusion = confusion_at(labels, scores, threshold)
-    assert confusion.fpr <= target and confusion.recall == pytest.approx(recall)
-    lower = [t for t, c in _brute_force_points(labels, scores) if t < threshold]
-    assert all(confusion_at(labels, scores, t).fpr > target for t in lower)
-
-
-def test_threshold_for_fpr_works_on_normal_only_data_and_above_the_top_normal() -> None:
-    threshold, recall = threshold_for_fpr([0, 0, 0, 0], [0.1, 0.2, 0.3, 0.4], 0.25)
-    assert threshold == 0.4 and np.isnan(recall)
-    threshold, recall = threshold_for_fpr([0, 1, 0], [0.9, 0.5, 0.1], 0.0)
-    assert threshold > 0.9 and recall == 0.0
-
-
 def test_degenerate_inputs_raise_clear_errors() -> None:
     with pytest.raises(ValueError, match="only one class"):
         image_auroc([0, 0, 0], [0.1, 0.2, 0.3])
@@ -142,8 +108,6 @@ def test_degenerate_inputs_raise_clear_errors() -> None:
         roc_curve([1, 1], [0.1, 0.2])
     with pytest.raises(ValueError, match="without anomalous"):
         average_precision([0, 0], [0.1, 0.2])
-    with pytest.raises(ValueError, match="without normal"):
-        threshold_for_fpr([1, 1], [0.1, 0.2], 0.1)
     with pytest.raises(ValueError, match="differ in length"):
         image_auroc([0, 1], [0.1, 0.2, 0.3])
     with pytest.raises(ValueError, match="0 \\(normal\\) or 1"):

@@ -51,8 +51,22 @@ def test_metrics_and_threshold_policies(trained):
     n_test = sum(1 for _ in (root / "test").rglob("*.png"))
     assert len(metrics.images) == n_test
     assert metrics.threshold_policy is not None and metrics.threshold_policy.policy == "F1_OPTIMAL"
+    assert metrics.intervals is not None and metrics.intervals.confidence_level == 0.95
+    defects = sum(image.label == "anomaly" for image in metrics.images)
+    assert metrics.intervals.recall is not None and metrics.intervals.recall.trials == defects
+    assert metrics.intervals.recall.lower <= metrics.performance.recall <= metrics.intervals.recall.upper
+    narrow = model.evaluation(confidence=0.5).intervals
+    assert narrow is not None and narrow.recall is not None and narrow.recall.lower >= metrics.intervals.recall.lower
     curves = model.curves()
-    assert len(curves.roc.false_positive_rate) == len(curves.roc.thresholds)
+    assert len(curves.roc.false_positive_rate) == len(curves.roc.thresholds) == len(curves.roc.true_positive_rate_lower)
+    assert model.curves(confidence=0.9).confidence_level == 0.9
+
+    with pytest.raises(sdk.ValidationError, match="at least 299 anomalous test images are needed"):
+        model.set_threshold(target_recall=0.99, confidence=0.95)
+    sure = model.set_threshold(target_recall=0.5, confidence=0.8)
+    assert sure.threshold_policy is not None and sure.threshold_policy.confidence == 0.8
+    assert sure.target is not None and sure.target.bound is not None and sure.target.bound_side == "LOWER"
+    assert 0.5 <= sure.target.bound <= sure.target.estimate == sure.performance.recall
 
     full_recall = model.set_threshold(target_recall=1.0)
     assert full_recall.performance.recall == 1.0

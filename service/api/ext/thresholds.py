@@ -1,11 +1,12 @@
 """DescribeModelEvaluation, GetModelCurves, UpdateModelThreshold, ListThresholdHistory (openlv extensions).
 
-Scores, curve thresholds and model thresholds share one scale: the normalised score the hosted model returns.
+Scores, curve thresholds and model thresholds share one scale: the normalised score the hosted model returns. Rates
+come with two-sided Clopper-Pearson intervals at `confidence` (default 0.95); a target policy's answer adds its
+`Target`: the point estimate and, with a Confidence, the one-sided bound the threshold was chosen on.
 """
 
 from typing import Any
 
-import numpy as np
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
@@ -15,8 +16,8 @@ from service.arns import model_arn
 from service.db.engine import transaction
 from service.db.models import Model
 from service.domain import thresholds, training_runs
+from service.domain.curves import Band, model_curves
 from service.domain.evaluation import CLASS_NAMES, TestScores, read_scores, write_evaluation
-from service.engine import metrics
 from service.errors import ConflictException
 
 router = APIRouter()
@@ -26,6 +27,10 @@ MODEL_PATH = "/projects/{project_name}/models/{model_version}"
 class UpdateModelThresholdRequest(BaseModel):
     Policy: thresholds.Policy
     Value: float | None = None
+    Confidence: float | None = None
+
+
+ConfidenceQuery = Query(default=thresholds.INTERVAL_CONFIDENCE, alias="confidence")
 
 
 def _evaluated_scores(context: Any, model: Model) -> TestScores:
@@ -52,14 +57,45 @@ def operating_point_json(point: thresholds.OperatingPoint) -> dict[str, Any]:
     }
 
 
+def intervals_json(point: thresholds.OperatingPoint, confidence: float) -> dict[str, Any]:
+    rates = thresholds.intervals(point, confidence)
+    return {
+        "ConfidenceLevel": confidence,
+        **{
+            name: {
+                "Estimate": rate.estimate,
+                "Lower": rate.lower,
+                "Upper": rate.upper,
+                "Successes": rate.successes,
+                "Trials": rate.trials,
+            }
+            for name, rate in rates.items()
+        },
+    }
+
+
+def target_json(outcome: thresholds.TargetOutcome | None) -> dict[str, Any]:
+    if outcome is None:
+        return {}
+    target: dict[str, Any] = {"Metric": outcome.metric, "Value": outcome.target, "Estimate": outcome.estimate}
+    if outcome.confidence is not None and outcome.bound is not None:
+        side = "UPPER" if outcome.metric == "FalsePositiveRate" else "LOWER"
+        target.update({"Confidence": outcome.confidence, "Bound": outcome.bound, "BoundSide": side})
+    return {"Target": target}
+
+
 @router.get(MODEL_PATH + "/evaluation")
-def describe_model_evaluation(project_name: str, model_version: str, context: Context) -> dict[str, Any]:
+def describe_model_evaluation(
+    project_name: str, model_version: str, context: Context, confidence: float = ConfidenceQuery
+) -> dict[str, Any]:
     with transaction(context.engine) as session:
         model = training_runs.get_model(session, project_name=project_name, version=model_version)
     scores = _evaluated_scores(context, model)
     point = thresholds.operating_point(scores.labels, scores.scores, model.image_threshold)
     return {
         **operating_point_json(point),
+        "Intervals": intervals_json(point, confidence),
+        **target_json(thresholds.target_outcome(model.threshold_policy, point)),
         "ThresholdPolicy": model.threshold_policy,
         "Metrics": {name: value for name, value in model.evaluation_metrics.items() if value is not None},
         "Images": [
@@ -74,29 +110,34 @@ def describe_model_evaluation(project_name: str, model_version: str, context: Co
     }
 
 
-def _floats(values: np.ndarray) -> list[float]:
-    return [float(value) for value in values]
+def _band_json(name: str, band: Band) -> dict[str, list[float]]:
+    return {f"{name}Lower": band.lower, f"{name}Upper": band.upper}
 
 
 @router.get(MODEL_PATH + "/curves")
-def get_model_curves(project_name: str, model_version: str, context: Context) -> dict[str, Any]:
+def get_model_curves(
+    project_name: str, model_version: str, context: Context, confidence: float = ConfidenceQuery
+) -> dict[str, Any]:
     with transaction(context.engine) as session:
         model = training_runs.get_model(session, project_name=project_name, version=model_version)
     scores = _evaluated_scores(context, model)
-    labels, values = scores.labels, scores.scores
-    fpr, tpr, roc_thresholds = metrics.roc_curve(labels, values)
-    roc_thresholds[0] = np.nextafter(values.max(), np.inf)
-    precision, recall, pr_thresholds = metrics.pr_curve(labels, values)
+    thresholds.check_confidence(confidence)
+    curves = model_curves(scores, confidence)
     return {
+        "ConfidenceLevel": confidence,
         "Roc": {
-            "FalsePositiveRate": _floats(fpr),
-            "TruePositiveRate": _floats(tpr),
-            "Thresholds": _floats(roc_thresholds),
+            "FalsePositiveRate": curves.false_positive_rate,
+            "TruePositiveRate": curves.true_positive_rate,
+            "Thresholds": curves.roc_thresholds,
+            **_band_json("FalsePositiveRate", curves.false_positive_rate_band),
+            **_band_json("TruePositiveRate", curves.true_positive_rate_band),
         },
         "PrecisionRecall": {
-            "Precision": _floats(precision[:-1]),
-            "Recall": _floats(recall[:-1]),
-            "Thresholds": _floats(pr_thresholds),
+            "Precision": curves.precision,
+            "Recall": curves.recall,
+            "Thresholds": curves.pr_thresholds,
+            **_band_json("Precision", curves.precision_band),
+            **_band_json("Recall", curves.recall_band),
         },
     }
 
@@ -108,12 +149,13 @@ def update_model_threshold(
     with transaction(context.engine) as session:
         model = training_runs.get_model(session, project_name=project_name, version=model_version)
         scores = _evaluated_scores(context, model)
-        point, _ = thresholds.apply_threshold_policy(
+        point, decision, _ = thresholds.apply_threshold_policy(
             session,
             model=model,
             scores=scores,
             policy=body.Policy,
             value=body.Value,
+            confidence=body.Confidence,
             changed_by=request.state.access_key_id,
         )
     write_evaluation(
@@ -122,7 +164,12 @@ def update_model_threshold(
         model_arn=model_arn(context.settings, project_name, str(model.version)),
         scores=scores,
     )
-    return {**operating_point_json(point), "ThresholdPolicy": model.threshold_policy}
+    return {
+        **operating_point_json(point),
+        "Intervals": intervals_json(point, body.Confidence or thresholds.INTERVAL_CONFIDENCE),
+        **target_json(decision.target),
+        "ThresholdPolicy": model.threshold_policy,
+    }
 
 
 @router.get(MODEL_PATH + "/threshold/history")

@@ -12,16 +12,19 @@ from service.engine.metrics.image import (
     image_auroc,
     pr_curve,
     roc_curve,
-    threshold_for_fpr,
-    threshold_for_precision,
     threshold_for_recall,
 )
 from service.engine.metrics.pixel import aupro, pixel_auroc, pixel_f1_max
+from service.engine.metrics.targets import TargetChoice, TargetMetric, TargetUnreachable, choose_threshold
 
 __all__ = [
     "Confusion",
+    "TargetChoice",
+    "TargetMetric",
+    "TargetUnreachable",
     "aupro",
     "average_precision",
+    "choose_threshold",
     "confusion_at",
     "f1_max",
     "image_auroc",
@@ -29,7 +32,5 @@ __all__ = [
     "pixel_f1_max",
     "pr_curve",
     "roc_curve",
-    "threshold_for_fpr",
-    "threshold_for_precision",
     "threshold_for_recall",
 ]

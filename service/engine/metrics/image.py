@@ -1,6 +1,7 @@
 """Image-level metrics and curves. A sample is predicted anomalous when its score >= the threshold.
 
-Curves are evaluated at every distinct score (exact, tie-aware: tied samples switch together).
+Curves are evaluated at every distinct score (exact, tie-aware: tied samples switch together). Thresholds for
+recall, precision and FPR targets are chosen in `targets`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import numpy as np
 from service.engine.metrics._validation import (
     labels_and_scores,
     require_both_classes,
-    require_negatives,
     require_positives,
 )
 
@@ -138,46 +138,9 @@ def f1_max(labels: Any, scores: Any) -> tuple[float, float]:
 
 def threshold_for_recall(labels: Any, scores: Any, target: float) -> tuple[float, float]:
     """Highest threshold whose recall >= target, and the precision there. Needs anomalous samples."""
-    _check_target(target, "recall", allow_zero=False)
+    if not 0.0 < target <= 1.0:
+        raise ValueError(f"target recall must be in (0, 1], got {target}")
     counts = _counts(labels, scores)
     require_positives(counts.positives, "recall")
     index = int(np.argmax(counts.tps / counts.positives >= target - 1e-12))
     return float(counts.thresholds[index]), float(counts.tps[index] / (counts.tps[index] + counts.fps[index]))
-
-
-def threshold_for_precision(labels: Any, scores: Any, target: float) -> tuple[float, float]:
-    """Lowest threshold whose precision >= target (the most recall at that precision), and the recall there.
-
-    Raises ValueError when no threshold reaches the target. Needs anomalous samples.
-    """
-    _check_target(target, "precision", allow_zero=False)
-    counts = _counts(labels, scores)
-    require_positives(counts.positives, "precision")
-    reaching = np.flatnonzero(counts.tps / (counts.tps + counts.fps) >= target - 1e-12)
-    if reaching.size == 0:
-        raise ValueError(f"no threshold reaches precision {target}")
-    index = int(reaching[-1])
-    return float(counts.thresholds[index]), float(counts.tps[index] / counts.positives)
-
-
-def threshold_for_fpr(labels: Any, scores: Any, target: float) -> tuple[float, float]:
-    """Lowest threshold whose false-positive rate <= target, and the recall there (NaN without anomalous samples).
-
-    When even the highest score is a normal sample above the budget, the threshold is just above that score.
-    Needs normal samples.
-    """
-    _check_target(target, "false-positive rate", allow_zero=True)
-    counts = _counts(labels, scores)
-    require_negatives(counts.negatives, "false-positive rate")
-    within = np.flatnonzero(counts.fps / counts.negatives <= target + 1e-12)
-    recall = counts.tps / counts.positives if counts.positives else np.full(counts.tps.shape, np.nan)
-    if within.size == 0:
-        return float(np.nextafter(counts.thresholds[0], np.inf)), 0.0 if counts.positives else float("nan")
-    index = int(within[-1])
-    return float(counts.thresholds[index]), float(recall[index])
-
-
-def _check_target(target: float, what: str, *, allow_zero: bool) -> None:
-    low_ok = target >= 0.0 if allow_zero else target > 0.0
-    if not (low_ok and target <= 1.0):
-        raise ValueError(f"target {what} must be in {'[0' if allow_zero else '(0'}, 1], got {target}")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from service.engine.models.base import Hyperparameters
-from service.engine.normalization import NormalizationStats, ScoreNormalizer
+from service.engine.normalization import NormalizationStats, ScoreNormalizer, ScoreScale
 from service.engine.training.evaluation import Evaluation
 
 
@@ -14,7 +14,8 @@ class TrainedModel:
     """A trained torch model (eval mode, on the CPU) with everything needed to export, serve and describe it.
 
     `stats` are the raw score statistics and thresholds from the validation images; `weights` says where the backbone
-    weights came from ("imagenet", "random" or a checkpoint path; None for models without a pretrained backbone).
+    weights came from ("imagenet", "random" or a checkpoint path; None for models without a pretrained backbone);
+    `score_scale` is the normalisation those stats feed (CLIPPED only for models saved before it existed).
     """
 
     model_name: str
@@ -24,10 +25,11 @@ class TrainedModel:
     evaluation: Evaluation
     weights: str | None = None
     seed: int = 0
+    score_scale: ScoreScale = ScoreScale.UNSATURATED
 
     @property
     def image_size(self) -> int:
         return self.hyperparameters.image_size
 
     def normalizer(self) -> ScoreNormalizer:
-        return ScoreNormalizer(self.stats)
+        return ScoreNormalizer(self.stats, self.score_scale)
