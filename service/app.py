@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.api.ext import router as ext_router
 from service.api.lookoutvision import router as lookoutvision_router
 from service.context import AppContext
-from service.domain import hosting
+from service.domain import hosting, recovery
 from service.errors import InternalServerException, ServiceError, UnknownOperationException, ValidationException
 from service.jobs.factory import build_job_runner
 from service.settings import Settings, get_settings
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(recovery.recover_on_start, app.state.context)
         app.state.jobs.start()
         app.state.hosting = hosting.open_hosting(app.state.context)
         await run_in_threadpool(hosting.resume_hosting, app.state.hosting)
