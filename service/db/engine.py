@@ -5,7 +5,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine
+
+from service.errors import ConflictException
 
 
 def build_engine(url: str) -> Engine:
@@ -26,11 +29,19 @@ def _configure_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-unt
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
-    """One unit of work: committed when the block ends, rolled back entirely if it raises."""
+    """One unit of work: committed when the block ends, rolled back entirely if it raises.
+
+    The one place where a unique-key or foreign-key violation (two requests racing to create the same thing, or to
+    create in and delete the same parent) becomes what it means to a caller: a ConflictException."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
+        except IntegrityError as exc:
+            session.rollback()
+            raise ConflictException(
+                "The request conflicts with a concurrent change to the same resource; describe it and retry."
+            ) from exc
         except BaseException:
             session.rollback()
             raise
