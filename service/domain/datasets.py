@@ -11,11 +11,11 @@ from sqlmodel import Session, col, select
 
 from service.context import AppContext
 from service.db.engine import transaction
-from service.db.models import Dataset, DatasetEntry, IdempotencyRecord, StoredImage
+from service.db.models import Dataset, DatasetEntry, StoredImage
 from service.domain import dataset_state, stored_objects
 from service.domain.dataset_state import get_dataset, refuse_if_busy
 from service.domain.entries import EntriesRejected, EntryInput, PendingEntry, apply_entries, prepare_inputs
-from service.domain.idempotency import idempotent, request_hash
+from service.domain.idempotency import idempotent, replayed_response
 from service.domain.manifests import prepare_manifest, read_manifest_object
 from service.domain.names import validate_dataset_type
 from service.domain.projects import get_project
@@ -199,13 +199,6 @@ def _replayed_response(session: Session, *, client_token: str | None, parameters
     """The stored answer to an UpdateDatasetEntries already made with this token (Conflict if its request differed)."""
     if client_token is None:
         return None
-    record = session.get(IdempotencyRecord, ("UpdateDatasetEntries", client_token))
-    if record is None:
-        return None
-    if record.request_hash != request_hash(parameters):
-        raise ConflictException(
-            f"ClientToken {client_token!r} was already used for a different UpdateDatasetEntries request.",
-            resource_id=client_token,
-            resource_type="CLIENT_TOKEN",
-        )
-    return record.response
+    return replayed_response(
+        session, operation="UpdateDatasetEntries", client_token=client_token, parameters=parameters
+    )
