@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.api import docs
 from service.api.ext import router as ext_router
 from service.api.lookoutvision import router as lookoutvision_router
 from service.context import AppContext
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.jobs.close()
             app.state.context.close()
 
-    app = FastAPI(title="openlv", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="openlv", version="0.1.0", lifespan=lifespan, **docs.docs_urls(settings))
     app.state.context = AppContext.open(settings)
     app.state.jobs = build_job_runner(settings, app.state.context.engine, app.state.context.store)
     app.add_exception_handler(ServiceError, _service_error)
@@ -83,4 +84,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(lookoutvision_router)
     app.include_router(ext_router)
+    docs.add_signed_openapi(app, settings)
     return app

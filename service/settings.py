@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     s3_region: str | None = None
 
     auth_enabled: bool = True
+    public_api_docs: bool = Field(
+        default=False,
+        description="Serve /docs and /openapi.json to anyone; when false only signed requests get /openapi.json.",
+    )
     host: str = "127.0.0.1"
     port: int = 8642
 
