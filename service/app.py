@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.api import docs
 from service.api.ext import router as ext_router
 from service.api.lookoutvision import router as lookoutvision_router
+from service.api.request_guard import RequestGuard
 from service.context import AppContext
 from service.domain import hosting, recovery
 from service.errors import InternalServerException, ServiceError, UnknownOperationException, ValidationException
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="openlv", version="0.1.0", lifespan=lifespan, **docs.docs_urls(settings))
     app.state.context = AppContext.open(settings)
     app.state.jobs = build_job_runner(settings, app.state.context.engine, app.state.context.store)
+    app.add_middleware(RequestGuard, respond=error_response)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -2,6 +2,7 @@
 
 from fastapi import Request
 
+from service.auth.request_rules import check_payload_rules
 from service.auth.sigv4 import UNSIGNED_PAYLOAD, SignedRequest, parse_authorization, verify
 from service.context import AppContext
 from service.errors import AccessDeniedException
@@ -25,6 +26,13 @@ async def require_signature(request: Request) -> str:
         body=body,
     )
     authorization = parse_authorization(signed)
+    route = request.scope.get("route")
+    check_payload_rules(
+        operation=getattr(route, "name", None),
+        unsigned_payload=unsigned,
+        region=authorization.region,
+        settings=context.settings,
+    )
     secret = context.keys.secret_for(authorization.access_key_id)
     if secret is None:
         raise AccessDeniedException("The security token included in the request is invalid: unknown access key.")
