@@ -13,7 +13,7 @@ The embedded backend keeps units in the API process, so run one API process per 
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from service.context import AppContext
 from service.db.engine import transaction
 from service.db.models import Model, utcnow
+from service.domain.detection_quota import DetectionImageQuota
 from service.domain.detections import DetectionRecord, purge_expired_images, save_detections
 from service.domain.training_runs import (
     ARTIFACTS_FOLDER,
@@ -78,9 +79,13 @@ def open_hosting(context: AppContext) -> Hosting:
     cache_root = Path(settings.hosting_cache_dir) if settings.hosting_cache_dir else None
     cache = ArtifactCache(context.store, cache_root or context.settings.resolved_home / "hosting-cache")
     retention = settings.detection_retention_days
-    recorder: BackgroundRecorder[DetectionRecord] = BackgroundRecorder(
-        lambda records: save_detections(context.engine, context.store, records, retention_days=retention)
-    )
+    quota = DetectionImageQuota(context.engine, context.store, max_bytes=settings.detection_image_max_bytes)
+
+    def save(records: Sequence[DetectionRecord]) -> None:
+        save_detections(context.engine, context.store, records, retention_days=retention)
+        quota.after_save(sum(len(record.image) for record in records) if retention > 0 else 0)
+
+    recorder: BackgroundRecorder[DetectionRecord] = BackgroundRecorder(save)
     runtime = HostingRuntime(
         backend,
         cache,
