@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, create_engine
 
-from service.errors import ConflictException
+from service.errors import ConflictException, ValidationException
 
 PRIVATE_FILE_MODE = 0o600
 _SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
@@ -52,8 +52,9 @@ def _configure_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-unt
 def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: committed when the block ends, rolled back entirely if it raises.
 
-    The one place where a unique-key or foreign-key violation (two requests racing to create the same thing, or to
-    create in and delete the same parent) becomes what it means to a caller: a ConflictException."""
+    The one place where database errors become what they mean to a caller: a unique-key or foreign-key violation (two
+    requests racing to create the same thing, or to create in and delete the same parent) is a ConflictException; a
+    value the database cannot hold (a NUL character on PostgreSQL, a number out of range) a ValidationException."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
@@ -63,6 +64,9 @@ def transaction(engine: Engine) -> Iterator[Session]:
             raise ConflictException(
                 "The request conflicts with a concurrent change to the same resource; describe it and retry."
             ) from exc
+        except DataError as exc:
+            session.rollback()
+            raise ValidationException(f"A value in the request cannot be stored or looked up: {exc.orig}") from exc
         except BaseException:
             session.rollback()
             raise

@@ -1,4 +1,5 @@
-"""Concurrent writes that race on a unique key or a foreign key answer ConflictException, never a 500 (finding 4)."""
+"""Concurrent writes that race on a unique key or a foreign key answer ConflictException, never a 500 (finding 4);
+values the database cannot hold answer ValidationException."""
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -68,3 +69,10 @@ def test_delete_project_racing_create_dataset(no_retries: Callable[[], Any], pro
             ]
         )
         assert set(results) <= {"ok", "ConflictException", "ResourceNotFoundException"}, results
+
+
+def test_a_value_the_database_cannot_hold_is_a_validation_error(lv: Any) -> None:
+    """Found by the fuzz test: PostgreSQL text cannot hold NUL, which was a 500."""
+    with pytest.raises(ClientError) as raised:
+        lv.describe_project(ProjectName="nul\x00name")
+    assert raised.value.response["Error"]["Code"] in ("ValidationException", "ResourceNotFoundException")
