@@ -11,10 +11,9 @@ from collections.abc import Callable
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.auth.request_rules import body_limit
+from service.auth.request_rules import body_limit, operation_of
 from service.auth.sigv4 import SignedRequest, parse_authorization
 from service.context import AppContext
 from service.errors import AccessDeniedException, PayloadTooLargeException, ServiceError, ValidationException
@@ -43,7 +42,7 @@ class RequestGuard:
         headers = Headers(scope=scope)
         if context.settings.auth_enabled:
             await run_in_threadpool(_check_signature_headers, context, headers)
-        limit = body_limit(_operation(scope), context.settings)
+        limit = body_limit(operation_of(scope["method"], scope["path"]), context.settings)
         length = headers.get("content-length")
         if length is None:
             if "transfer-encoding" in headers:
@@ -55,15 +54,6 @@ class RequestGuard:
             raise PayloadTooLargeException(
                 f"The request body is {int(length)} bytes; this operation accepts at most {limit} bytes."
             )
-
-
-def _operation(scope: Scope) -> str | None:
-    """The name of the route the request will reach, or None when none matches."""
-    for route in scope["app"].router.routes:
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return getattr(route, "name", None)
-    return None
 
 
 def _check_signature_headers(context: AppContext, headers: Headers) -> None:

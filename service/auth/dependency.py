@@ -2,7 +2,7 @@
 
 from fastapi import Request
 
-from service.auth.request_rules import check_payload_rules
+from service.auth.request_rules import check_payload_rules, operation_of
 from service.auth.sigv4 import UNSIGNED_PAYLOAD, SignedRequest, parse_authorization, verify
 from service.context import AppContext
 from service.errors import AccessDeniedException
@@ -26,9 +26,8 @@ async def require_signature(request: Request) -> str:
         body=body,
     )
     authorization = parse_authorization(signed)
-    route = request.scope.get("route")
     check_payload_rules(
-        operation=getattr(route, "name", None),
+        operation=operation_of(request.method, request.url.path),
         unsigned_payload=unsigned,
         region=authorization.region,
         settings=context.settings,

@@ -1,10 +1,12 @@
 """What a request may carry, by operation: its body's size limit and whether its payload may go unsigned.
 
-Routes are named after their endpoint functions (`upload_dataset_images`...). Every operation gets `JSON_BODY_LIMIT`
-unless it carries images or a manifest. Only the multipart upload streams an unsigned payload (as S3 allows for large
+The operations with rules of their own are recognised by method and path (`operation_of`), so the same answer is
+available before routing (the body check runs in middleware) and after. Every other operation gets `JSON_BODY_LIMIT`. Only the multipart upload streams an unsigned payload (as S3 allows for large
 uploads); anywhere else `UNSIGNED-PAYLOAD` would let a captured request be replayed with another body while its
 signature is fresh, so it is refused. This module decides; it never reads a body.
 """
+
+import re
 
 from service.domain.manifests import MAX_MANIFEST_BYTES
 from service.domain.uploads import MAX_IMAGES_PER_UPLOAD
@@ -14,6 +16,20 @@ from service.settings import Settings
 JSON_BODY_LIMIT = 1024 * 1024
 _ENVELOPE = 1024 * 1024
 UNSIGNED_PAYLOAD_OPERATIONS = frozenset({"upload_dataset_images"})
+_SEGMENT = "[^/]+"
+_OPERATIONS = {
+    ("POST", re.compile(f"/2020-11-20/projects/{_SEGMENT}/models/{_SEGMENT}/detect")): "detect_anomalies",
+    ("PATCH", re.compile(f"/2020-11-20/projects/{_SEGMENT}/datasets/{_SEGMENT}/entries")): "update_dataset_entries",
+    ("POST", re.compile(f"/2020-11-20/projects/{_SEGMENT}/datasets/{_SEGMENT}/images")): "upload_dataset_images",
+}
+
+
+def operation_of(method: str, path: str) -> str | None:
+    """The operation of a request when it is one with rules of its own (named like its route), else None."""
+    for (expected_method, pattern), name in _OPERATIONS.items():
+        if method == expected_method and pattern.fullmatch(path):
+            return name
+    return None
 
 
 def body_limit(operation: str | None, settings: Settings) -> int:

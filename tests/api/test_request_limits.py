@@ -88,3 +88,13 @@ def test_a_chunked_body_without_length_is_refused(server: LiveServer, project_na
 )
 def test_limits_fit_what_each_operation_carries(server: LiveServer, operation: str, at_least: int) -> None:
     assert body_limit(operation, server.settings) >= at_least
+
+
+def test_an_upload_is_allowed_far_more_than_a_json_call(server: LiveServer) -> None:
+    """The path-based recognition matches the route the request reaches."""
+    from service.auth.request_rules import operation_of
+
+    assert operation_of("POST", "/2020-11-20/projects/p1/datasets/train/images") == "upload_dataset_images"
+    assert operation_of("POST", "/2020-11-20/projects/p1/datasets/train/images/x") is None
+    assert operation_of("PATCH", "/2020-11-20/projects/p1/datasets/test/entries") == "update_dataset_entries"
+    assert operation_of("POST", "/2020-11-20/projects/p1/models/3/detect") == "detect_anomalies"
