@@ -10,11 +10,13 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.api import docs
 from service.api.ext import router as ext_router
 from service.api.lookoutvision import router as lookoutvision_router
+from service.api.request_guard import RequestGuard
 from service.auth.roles import operation_name
 from service.context import AppContext
-from service.domain import hosting
+from service.domain import hosting, recovery
 from service.errors import InternalServerException, ServiceError, UnknownOperationException, ValidationException
 from service.settings import Settings, get_settings
 from service.wiring import build_job_runner, open_hosting
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(recovery.recover_on_start, app.state.context)
         app.state.jobs.start()
         app.state.hosting = open_hosting(app.state.context)
         await run_in_threadpool(hosting.resume_hosting, app.state.hosting)
@@ -74,13 +77,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.jobs.close()
             app.state.context.close()
 
-    app = FastAPI(title="openlv", version="0.1.0", lifespan=lifespan, generate_unique_id_function=operation_name)
+    app = FastAPI(
+        title="openlv",
+        version="0.1.0",
+        lifespan=lifespan,
+        generate_unique_id_function=operation_name,
+        **docs.docs_urls(settings),
+    )
     app.state.context = AppContext.open(settings)
     app.state.jobs = build_job_runner(app.state.context)
+    app.add_middleware(RequestGuard, respond=error_response)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.include_router(lookoutvision_router)
     app.include_router(ext_router)
+    docs.add_signed_openapi(app, settings)
     return app

@@ -18,7 +18,7 @@ def model_arn(settings: Settings, project: str, version: str) -> str:
 
 def parse_arn(settings: Settings, arn: str) -> tuple[str, list[str]]:
     """('project', [name]) or ('model', [project, version]) for an ARN of this service, region and account."""
-    match = _ARN.match(arn)
+    match = _ARN.fullmatch(arn)
     if not match or match["region"] != settings.region or match["account"] != settings.account_id:
         raise ValidationException(f"{arn!r} is not a Lookout for Vision ARN of this service")
     parts = match["path"].split("/")

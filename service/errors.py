@@ -33,6 +33,12 @@ class UnknownOperationException(ValidationException):
     code = "UnknownOperationException"
 
 
+class PayloadTooLargeException(ValidationException):
+    """A body over its operation's limit, refused before it is read (HTTP 413, the ValidationException shape)."""
+
+    status = 413
+
+
 class ResourceNotFoundException(ServiceError):
     code, status = "ResourceNotFoundException", 404
 

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     s3_region: str | None = None
 
     auth_enabled: bool = True
+    public_api_docs: bool = Field(
+        default=False,
+        description="Serve /docs and /openapi.json to anyone; when false only signed requests get /openapi.json.",
+    )
     host: str = "127.0.0.1"
     port: int = 8642
 
@@ -45,6 +49,11 @@ class Settings(BaseSettings):
 
     detection_retention_days: int = Field(
         default=30, ge=0, description="Days a detected image is kept in storage; 0 keeps no image (the record stays)."
+    )
+    detection_image_max_bytes: int = Field(
+        default=20 * 1024**3,
+        ge=0,
+        description="Most bytes of detected images kept in storage; the oldest go first beyond it. 0: no cap.",
     )
     hosting_cpu_cores: int = Field(
         default_factory=_cpu_count, ge=1, description="Cores shared by the inference units of one hosted model."

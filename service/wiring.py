@@ -5,9 +5,11 @@
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from service.context import AppContext
+from service.domain.detection_quota import DetectionImageQuota
 from service.domain.detections import DetectionRecord, purge_expired_images, save_detections
 from service.domain.hosting import Hosting
 from service.domain.training_outcomes import settle_interrupted
@@ -62,9 +64,13 @@ def open_hosting(context: AppContext) -> Hosting:
     cache_root = Path(settings.hosting_cache_dir) if settings.hosting_cache_dir else None
     cache = ArtifactCache(context.store, cache_root or settings.resolved_home / "hosting-cache")
     retention = settings.detection_retention_days
-    recorder: BackgroundRecorder[DetectionRecord] = BackgroundRecorder(
-        lambda records: save_detections(context.engine, context.store, records, retention_days=retention)
-    )
+    quota = DetectionImageQuota(context.engine, context.store, max_bytes=settings.detection_image_max_bytes)
+
+    def save(records: Sequence[DetectionRecord]) -> None:
+        save_detections(context.engine, context.store, records, retention_days=retention)
+        quota.after_save(sum(len(record.image) for record in records) if retention > 0 else 0)
+
+    recorder: BackgroundRecorder[DetectionRecord] = BackgroundRecorder(save)
     runtime = HostingRuntime(
         backend,
         cache,

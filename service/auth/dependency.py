@@ -2,6 +2,7 @@
 
 from fastapi import Request
 
+from service.auth.request_rules import check_payload_rules, operation_of
 from service.auth.roles import authorize, operation_name
 from service.auth.sigv4 import UNSIGNED_PAYLOAD, SignedRequest, parse_authorization, verify
 from service.context import AppContext
@@ -26,6 +27,12 @@ async def require_signature(request: Request) -> str:
         body=body,
     )
     authorization = parse_authorization(signed)
+    check_payload_rules(
+        operation=operation_of(request.method, request.url.path),
+        unsigned_payload=unsigned,
+        region=authorization.region,
+        settings=context.settings,
+    )
     key = context.keys.lookup(authorization.access_key_id)
     if key is None:
         raise AccessDeniedException("The security token included in the request is invalid: unknown access key.")

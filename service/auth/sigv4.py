@@ -66,7 +66,7 @@ def parse_authorization(request: SignedRequest, now: datetime | None = None) -> 
     header = request.headers.get("authorization")
     if not header:
         raise AccessDeniedException("Missing Authentication Token: requests must be signed with AWS Signature V4.")
-    match = _AUTHORIZATION.match(header.strip())
+    match = _AUTHORIZATION.fullmatch(header.strip())
     if not match:
         raise AccessDeniedException("Authorization header is not a valid AWS4-HMAC-SHA256 signature.")
     parts = match["credential"].split("/")

@@ -29,6 +29,7 @@ class Dataset(SQLModel, table=True):
     dataset_type: str = Field(max_length=10)
     status: str = Field(max_length=40)
     status_message: str = Field(default="", max_length=2000)
+    claimed_by: str | None = Field(default=None, max_length=128)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -74,6 +75,7 @@ class IdempotencyRecord(SQLModel, table=True):
     client_token: str = Field(primary_key=True, max_length=64)
     request_hash: str = Field(max_length=64)
     response: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    project_name: str | None = Field(default=None, max_length=255, index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -176,6 +178,7 @@ class Detection(SQLModel, table=True):
     anomaly_fraction: float
     latency_ms: float
     image_key: str | None = Field(default=None, max_length=1024)
+    image_bytes: int = 0
     image_format: str = Field(max_length=8)
     width: int
     height: int
@@ -204,3 +207,12 @@ class PackagingJob(SQLModel, table=True):
     status_message: str = Field(default="", max_length=2000)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ObjectDeletion(SQLModel, table=True):
+    """A stored object whose last reference is gone, queued in the transaction that dropped it.
+
+    The file is deleted after that commit, unless a writer claimed the key again first (it deletes this row)."""
+
+    key: str = Field(primary_key=True, max_length=1024)
+    queued_at: datetime = Field(default_factory=utcnow)

@@ -5,8 +5,8 @@ otherwise the engine's from-scratch model (DRAEM), which needs no pretrained wei
 use, so the API process does not load torch until a model is created.
 """
 
+import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from service.errors import ValidationException
@@ -14,6 +14,7 @@ from service.errors import ValidationException
 PRETRAINED_DEFAULT = "patchcore"
 FROM_SCRATCH_DEFAULT = "draem"
 WEIGHT_CHOICES = ("imagenet", "random")
+_CHECKPOINT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,10 @@ def _check_weights(choice: TrainingChoice, weights_dir: Path) -> None:
     from service.engine.backbones import imagenet_weights_available
 
     weights = choice.backbone_weights
-    if weights not in WEIGHT_CHOICES and not Path(weights).is_file():
+    if weights not in WEIGHT_CHOICES and not _cached_checkpoint_exists(weights, weights_dir):
         raise ValidationException(
-            f"BackboneWeights {weights!r} is neither 'imagenet', 'random' nor a weights file on the server."
+            f"BackboneWeights {weights!r} must be 'imagenet', 'random' or the file name of a checkpoint in the "
+            "server's weights cache (`lv weights list`)."
         )
     if weights != "imagenet" or not registry.get_spec(choice.algorithm).needs_pretrained:
         return
@@ -101,3 +103,17 @@ def _check_weights(choice: TrainingChoice, weights_dir: Path) -> None:
             f"Import them with `lv weights import PATH`, or choose Algorithm={FROM_SCRATCH_DEFAULT} "
             "(trained from scratch), or BackboneWeights=random."
         )
+
+
+def _cached_checkpoint_exists(name: str, weights_dir: Path) -> bool:
+    """Only a bare file name inside the weights cache: a path could probe the server's file system."""
+    if not _CHECKPOINT_NAME.fullmatch(name) or ".." in name:
+        return False
+    return (weights_dir / name).is_file()
+
+
+def engine_weights(backbone_weights: str, weights_dir: Path) -> str:
+    """What the engine is given for a model's BackboneWeights: 'imagenet', 'random' or the cached checkpoint's path."""
+    if backbone_weights in WEIGHT_CHOICES:
+        return backbone_weights
+    return str(weights_dir / backbone_weights)

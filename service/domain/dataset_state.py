@@ -1,10 +1,16 @@
 """Finding a dataset and moving it through its statuses.
 
-An update claims its dataset first, in a transaction of its own (Status UPDATE_IN_PROGRESS), so that a second update or
-a DeleteDataset arriving meanwhile is refused with a ConflictException instead of waiting on a lock or racing. A claim
-older than `STALE_CLAIM_AFTER` is treated as left behind by a process that died mid-update and may be taken over.
+An update claims its dataset first, in a transaction of its own (Status UPDATE_IN_PROGRESS, `claimed_by` naming the
+process), so that a second update or a DeleteDataset arriving meanwhile is refused with a ConflictException instead of
+waiting on a lock or racing. The update itself runs in one database transaction, so a process that dies mid-update
+leaves the entries as they were: its claim is released (`UPDATE_FAILED_ROLLBACK_COMPLETE`, the previous dataset) on
+start-up, or as soon as the claiming process is known to be gone (same host, process no longer running), or once it
+is older than `STALE_CLAIM_AFTER` (a process on another host).
 """
 
+import os
+import socket
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
@@ -23,6 +29,30 @@ UPDATE_FAILED_ROLLBACK_COMPLETE = "UPDATE_FAILED_ROLLBACK_COMPLETE"
 IN_PROGRESS = (UPDATE_IN_PROGRESS, "CREATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "UPDATE_FAILED_ROLLBACK_IN_PROGRESS")
 STALE_CLAIM_AFTER = timedelta(hours=1)
 MAX_STATUS_MESSAGE = 2000
+INTERRUPTED = "The update was interrupted (the server stopped); no entry changed."
+_HOST = socket.gethostname()
+OWNER = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex}"
+"""Who claims datasets from this process: host, process id, and a token unique to this start."""
+
+
+def owner_gone(owner: str | None) -> bool:
+    """Whether the process that made a claim is known to have ended (only knowable on this host)."""
+    if owner is None:
+        return True
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != _HOST or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return owner != OWNER
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def get_dataset(session: Session, *, project_name: str, dataset_type: str) -> Dataset:
@@ -47,9 +77,11 @@ def get_dataset(session: Session, *, project_name: str, dataset_type: str) -> Da
 
 
 def is_busy(dataset: Dataset, *, now: datetime | None = None) -> bool:
-    """Whether another operation holds the dataset (a fresh in-progress status)."""
+    """Whether another operation holds the dataset (an in-progress status whose owner may still be running)."""
     updated = dataset.updated_at if dataset.updated_at.tzinfo else dataset.updated_at.replace(tzinfo=UTC)
-    return dataset.status in IN_PROGRESS and (now or utcnow()) - updated < STALE_CLAIM_AFTER
+    if dataset.status not in IN_PROGRESS or owner_gone(dataset.claimed_by):
+        return False
+    return (now or utcnow()) - updated < STALE_CLAIM_AFTER
 
 
 def refuse_if_busy(dataset: Dataset, *, project_name: str, action: str) -> None:
@@ -70,7 +102,7 @@ def claim_for_update(engine: Engine, *, project_name: str, dataset_type: str) ->
             update(Dataset)
             .where(col(Dataset.id) == dataset.id, col(Dataset.status) == dataset.status)
             .where(col(Dataset.updated_at) == dataset.updated_at)
-            .values(status=UPDATE_IN_PROGRESS, status_message="", updated_at=utcnow())
+            .values(status=UPDATE_IN_PROGRESS, status_message="", claimed_by=OWNER, updated_at=utcnow())
         )
         if claimed.rowcount != 1:
             raise ConflictException(
@@ -85,6 +117,7 @@ def claim_for_update(engine: Engine, *, project_name: str, dataset_type: str) ->
 def set_status(session: Session, *, dataset: Dataset, status: str, message: str = "") -> None:
     dataset.status = status
     dataset.status_message = shorten(message)
+    dataset.claimed_by = OWNER if status in IN_PROGRESS else None
     dataset.updated_at = utcnow()
     session.add(dataset)
     session.flush()
@@ -96,6 +129,20 @@ def record_failed_update(engine: Engine, *, dataset_id: int, message: str) -> No
         dataset = session.get(Dataset, dataset_id)
         if dataset is not None:
             set_status(session, dataset=dataset, status=UPDATE_FAILED_ROLLBACK_COMPLETE, message=message)
+
+
+def release_abandoned_claims(engine: Engine) -> int:
+    """Roll back datasets whose claiming process is gone (run on start-up): the entries never changed (the update's
+    transaction did not commit), so the dataset is the previous one with status UPDATE_FAILED_ROLLBACK_COMPLETE.
+    Returns how many were released."""
+    with transaction(engine) as session:
+        held = list(session.exec(select(Dataset).where(col(Dataset.status).in_(IN_PROGRESS))))
+        released = 0
+        for dataset in held:
+            if not is_busy(dataset):
+                set_status(session, dataset=dataset, status=UPDATE_FAILED_ROLLBACK_COMPLETE, message=INTERRUPTED)
+                released += 1
+        return released
 
 
 def shorten(message: str) -> str:

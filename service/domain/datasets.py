@@ -7,19 +7,20 @@ from typing import Any
 
 from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from service.context import AppContext
 from service.db.engine import transaction
-from service.db.models import Dataset, DatasetEntry, IdempotencyRecord, StoredImage
-from service.domain import dataset_state
+from service.db.models import Dataset, DatasetEntry, StoredImage
+from service.domain import dataset_state, stored_objects
 from service.domain.dataset_state import get_dataset, refuse_if_busy
 from service.domain.entries import EntriesRejected, PendingEntry, apply_entries
-from service.domain.idempotency import idempotent, request_hash
+from service.domain.idempotency import idempotent, replayed_response
 from service.domain.manifests import prepare_manifest, read_manifest_object
 from service.domain.names import validate_dataset_type
 from service.domain.projects import get_project
 from service.errors import ConflictException, ServiceError
+from service.storage import ObjectStore
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,9 @@ def image_stats(session: Session, *, dataset: Dataset) -> ImageStats:
 
 def delete_dataset(*, context: AppContext, project_name: str, dataset_type: str, client_token: str | None) -> None:
     """Delete a dataset and its entries; images no other entry uses are removed from storage after the commit."""
-    orphans: list[str] = []
 
     def produce() -> dict[str, Any]:
-        orphans.extend(_delete_rows(session, project_name=project_name, dataset_type=dataset_type))
+        _delete_rows(session, store=context.store, project_name=project_name, dataset_type=dataset_type)
         return {}
 
     with transaction(context.engine) as session:
@@ -101,41 +101,18 @@ def delete_dataset(*, context: AppContext, project_name: str, dataset_type: str,
             parameters={"ProjectName": project_name, "DatasetType": dataset_type},
             produce=produce,
         )
-    _remove_unreferenced_objects(context, orphans)
 
 
-def _delete_rows(session: Session, *, project_name: str, dataset_type: str) -> list[str]:
-    """Delete the dataset's rows; the storage keys of images that no entry references any more."""
+def _delete_rows(session: Session, *, store: ObjectStore, project_name: str, dataset_type: str) -> None:
+    """Delete the dataset's rows and release the images they used."""
     dataset = get_dataset(session, project_name=project_name, dataset_type=dataset_type)
     refuse_if_busy(dataset, project_name=project_name, action="delete it")
     used = session.exec(
         select(DatasetEntry.image_sha256, DatasetEntry.mask_sha256).where(DatasetEntry.dataset_id == dataset.id)
     ).all()
-    candidates = {sha for pair in used for sha in pair if sha is not None}
     session.execute(delete(DatasetEntry).where(col(DatasetEntry.dataset_id) == dataset.id))
     session.delete(dataset)
-    session.flush()
-    keys = []
-    for sha in sorted(candidates):
-        still_used = session.exec(
-            select(DatasetEntry.id)
-            .where(or_(DatasetEntry.image_sha256 == sha, DatasetEntry.mask_sha256 == sha))
-            .limit(1)
-        ).first()
-        stored = session.get(StoredImage, sha)
-        if still_used is None and stored is not None:
-            keys.append(stored.key)
-            session.delete(stored)
-    session.flush()
-    return keys
-
-
-def _remove_unreferenced_objects(context: AppContext, keys: list[str]) -> None:
-    """Delete objects whose rows are gone; a key stored again meanwhile (same bytes, new row) is kept."""
-    for key in keys:
-        with transaction(context.engine) as session:
-            if session.exec(select(StoredImage).where(StoredImage.key == key)).first() is None:
-                context.store.delete(key)
+    stored_objects.release(session, store, (sha for pair in used for sha in pair if sha is not None))
 
 
 def update_dataset_entries(
@@ -209,13 +186,6 @@ def _replayed_response(session: Session, *, client_token: str | None, parameters
     """The stored answer to an UpdateDatasetEntries already made with this token (Conflict if its request differed)."""
     if client_token is None:
         return None
-    record = session.get(IdempotencyRecord, ("UpdateDatasetEntries", client_token))
-    if record is None:
-        return None
-    if record.request_hash != request_hash(parameters):
-        raise ConflictException(
-            f"ClientToken {client_token!r} was already used for a different UpdateDatasetEntries request.",
-            resource_id=client_token,
-            resource_type="CLIENT_TOKEN",
-        )
-    return record.response
+    return replayed_response(
+        session, operation="UpdateDatasetEntries", client_token=client_token, parameters=parameters
+    )

@@ -65,6 +65,7 @@ def save_detections(
                 anomaly_fraction=record.anomaly_fraction,
                 latency_ms=record.latency_ms,
                 image_key=key,
+                image_bytes=len(record.image) if key else 0,
                 image_format=record.image_format,
                 width=record.width,
                 height=record.height,

@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from service.db.models import Dataset, DatasetEntry, StoredImage, utcnow
+from service.domain import stored_objects
 from service.domain.images import ImageInfo, store_image
 from service.errors import ValidationException
 from service.storage import ObjectStore
@@ -108,6 +109,7 @@ def apply_entries(session: Session, *, store: ObjectStore, dataset: Dataset, pen
     }
     by_sha.update({entry.image_sha256: entry for entry in by_ref.values()})
     now = utcnow()
+    replaced: list[str] = []
     for change in pending:
         mask = store_image(session, store, change.mask.read(), change.mask.info) if change.mask else None
         if change.image is None:
@@ -118,10 +120,13 @@ def apply_entries(session: Session, *, store: ObjectStore, dataset: Dataset, pen
             stale = by_ref.get(change.source_ref)
             if stale is not None and stale is not entry:
                 by_sha.pop(stale.image_sha256, None)
+                replaced.extend(sha for sha in (stale.image_sha256, stale.mask_sha256) if sha is not None)
                 session.delete(stale)
                 session.flush()
             if entry.image_sha256 != stored.sha256:
                 by_sha.pop(entry.image_sha256, None)
+                if entry.image_sha256:
+                    replaced.append(entry.image_sha256)
                 entry.image_sha256 = stored.sha256
             by_sha[stored.sha256] = entry
         if entry.source_ref in by_ref and by_ref[entry.source_ref] is entry:
@@ -130,6 +135,8 @@ def apply_entries(session: Session, *, store: ObjectStore, dataset: Dataset, pen
         entry.label = change.label
         entry.anomaly_class = change.anomaly_class
         entry.human_annotated = change.human_annotated
+        if entry.mask_sha256 is not None and entry.mask_sha256 != (mask.sha256 if mask else None):
+            replaced.append(entry.mask_sha256)
         entry.mask_sha256 = mask.sha256 if mask else None
         entry.manifest_line = change.manifest_line or synthesised_line(change, mask=mask, bucket=store.bucket, at=now)
         entry.updated_at = now
@@ -138,6 +145,7 @@ def apply_entries(session: Session, *, store: ObjectStore, dataset: Dataset, pen
     dataset.updated_at = now
     session.add(dataset)
     session.flush()
+    stored_objects.release(session, store, replaced)
 
 
 def _new_entry(dataset: Dataset, stored: StoredImage, now: datetime) -> DatasetEntry:

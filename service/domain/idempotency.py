@@ -1,17 +1,25 @@
-"""ClientToken idempotency: the same token with the same request gets the same answer; with another request, a conflict."""
+"""ClientToken idempotency: the same token with the same request gets the same answer; with another request, a conflict.
+
+As in AWS, a token is remembered for `TOKEN_LIFETIME` (8 hours); after that it starts a new request. The tokens of a
+project's requests are forgotten when the project is deleted, so a replay never answers for a project that is gone.
+"""
 
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from service.db.engine import UnitOfWork, unit_of_work
-from service.db.models import IdempotencyRecord
+from service.db.models import IdempotencyRecord, utcnow
 from service.errors import ConflictException
+
+TOKEN_LIFETIME = timedelta(hours=8)
 
 
 def request_hash(parameters: dict[str, Any]) -> str:
@@ -29,18 +37,20 @@ def idempotent(
     """Run `produce` once per (operation, token) and replay its response; all inside the caller's transaction."""
     if client_token is None:
         return produce()
-    digest = request_hash(parameters)
-    record = session.get(IdempotencyRecord, (operation, client_token))
-    if record is not None:
-        if record.request_hash != digest:
-            raise ConflictException(
-                f"ClientToken {client_token!r} was already used for a different {operation} request.",
-                resource_id=client_token,
-                resource_type="CLIENT_TOKEN",
-            )
-        return record.response
+    replayed = replayed_response(session, operation=operation, client_token=client_token, parameters=parameters)
+    if replayed is not None:
+        return replayed
     response = produce()
-    session.add(IdempotencyRecord(operation=operation, client_token=client_token, request_hash=digest, response=response))
+    project_name = parameters.get("ProjectName")
+    session.add(
+        IdempotencyRecord(
+            operation=operation,
+            client_token=client_token,
+            request_hash=request_hash(parameters),
+            response=response,
+            project_name=project_name if isinstance(project_name, str) else None,
+        )
+    )
     try:
         session.flush()
     except IntegrityError:
@@ -70,3 +80,29 @@ def run_idempotent(
             parameters=parameters,
             produce=lambda: produce(work),
         )
+def replayed_response(
+    session: Session, *, operation: str, client_token: str, parameters: dict[str, Any], now: datetime | None = None
+) -> dict[str, Any] | None:
+    """The stored answer to a live token's earlier request (Conflict if that request differed); None if there is none.
+
+    An expired record is deleted here, so the token starts a new request."""
+    record = session.get(IdempotencyRecord, (operation, client_token))
+    if record is None:
+        return None
+    created = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=UTC)
+    if (now or utcnow()) - created >= TOKEN_LIFETIME:
+        session.delete(record)
+        session.flush()
+        return None
+    if record.request_hash != request_hash(parameters):
+        raise ConflictException(
+            f"ClientToken {client_token!r} was already used for a different {operation} request.",
+            resource_id=client_token,
+            resource_type="CLIENT_TOKEN",
+        )
+    return record.response
+
+
+def forget_project(session: Session, *, project_name: str) -> None:
+    """Forget the tokens of every request made on a project (it is being deleted)."""
+    session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.project_name) == project_name))

@@ -15,14 +15,13 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from PIL import Image
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from service.db.models import StoredImage, utcnow
+from service.domain import stored_objects
 from service.engine.inference.images import pil_to_rgb
 from service.errors import ValidationException
 from service.settings import Settings
@@ -169,30 +168,15 @@ def image_key(info: ImageInfo) -> str:
 def store_image(session: Session, store: ObjectStore, data: bytes, info: ImageInfo) -> StoredImage:
     """The stored image with these bytes, writing them only if no copy exists yet (dedup by SHA-256).
 
-    The row is inserted with ON CONFLICT DO NOTHING, so two requests storing the same bytes at once both succeed."""
-    stored = session.get(StoredImage, info.sha256)
-    if stored is not None:
-        if not store.exists(stored.key):
-            store.put(stored.key, data, info.content_type)
-        return stored
-    key = image_key(info)
-    store.put(key, data, info.content_type)
+    Two requests storing the same bytes at once both succeed; a concurrent release of the same bytes cannot delete
+    the file this transaction refers to (see `stored_objects`)."""
     row = {
         "sha256": info.sha256,
-        "key": key,
+        "key": image_key(info),
         "format": info.format,
         "width": info.width,
         "height": info.height,
         "size_bytes": info.size_bytes,
         "created_at": utcnow(),
     }
-    session.execute(_insert_ignoring_duplicates(session).values(**row))
-    stored = session.get(StoredImage, info.sha256)
-    assert stored is not None
-    return stored
-
-
-def _insert_ignoring_duplicates(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(StoredImage).on_conflict_do_nothing(index_elements=["sha256"])
+    return stored_objects.claim(session, store, row=row, data=data, content_type=info.content_type)

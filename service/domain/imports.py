@@ -94,7 +94,7 @@ def plan_mvtec(keys: Sequence[str], *, splits: Sequence[str]) -> ImportPlan:
 
 def validate_splits(splits: Sequence[str]) -> list[str]:
     for split in splits:
-        if not _SPLIT.match(split) or split == _MASKS_FOLDER:
+        if not _SPLIT.fullmatch(split) or split == _MASKS_FOLDER:
             raise ValidationException(f"Invalid split {split!r}: name a top-level folder such as 'train' or 'test'.")
     if len(set(splits)) != len(splits):
         raise ValidationException("Splits must not repeat a split.")

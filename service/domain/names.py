@@ -9,7 +9,7 @@ DATASET_TYPES = ("train", "test")
 
 
 def validate_project_name(name: str) -> str:
-    if not _PROJECT_NAME.match(name or ""):
+    if not _PROJECT_NAME.fullmatch(name or ""):
         raise ValidationException(
             f"Invalid project name {name!r}: use 1-255 characters, letters, digits, '-' and '_', "
             "starting with a letter or digit."

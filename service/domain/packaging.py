@@ -177,6 +177,16 @@ def _settle_if_stale(session: Session, job: PackagingJob) -> None:
         session.flush()
 
 
+def settle_interrupted_jobs(engine: Engine) -> int:
+    """On start-up: jobs left CREATED or RUNNING by a process that stopped are FAILED at once; how many."""
+    with transaction(engine) as session:
+        jobs = list(session.exec(select(PackagingJob).where(col(PackagingJob.status).in_((CREATED, RUNNING)))))
+        for job in jobs:
+            _set_status(job, FAILED, "Packaging was interrupted (the service stopped); start a new packaging job.")
+            session.add(job)
+        return len(jobs)
+
+
 def _set_status(job: PackagingJob, status: str, message: str) -> None:
     job.status, job.status_message, job.updated_at = status, message, utcnow()
 

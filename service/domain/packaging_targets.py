@@ -101,7 +101,7 @@ def _check_nvidia_options(options: dict[str, str], *, required: bool) -> None:
         value = options.get(name)
         if value is None and required:
             raise ValidationException(f"An NVIDIA accelerator needs the {name} compiler option (such as {example!r}).")
-        if value is not None and not pattern.match(value):
+        if value is not None and not pattern.fullmatch(value):
             raise ValidationException(
                 f"Compiler option {name} {value!r} is not valid; use a value such as {example!r}."
             )
@@ -112,7 +112,7 @@ def _check_cpu_options(options: dict[str, str]) -> str:
     if unknown:
         raise ValidationException(f"CompilerOptions {', '.join(unknown)} do not apply to a CPU; only mcpu does.")
     mcpu = options.get("mcpu", DEFAULT_MCPU)
-    if not _MCPU.match(mcpu):
+    if not _MCPU.fullmatch(mcpu):
         raise ValidationException(
             f"Compiler option mcpu {mcpu!r} is not valid; use an instruction set such as core-avx2."
         )

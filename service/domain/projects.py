@@ -3,6 +3,7 @@
 from sqlmodel import Session, col, select
 
 from service.db.models import Dataset, Model, Project
+from service.domain import idempotency
 from service.domain.names import validate_project_name
 from service.errors import ConflictException, ResourceNotFoundException
 
@@ -50,6 +51,7 @@ def delete_project(session: Session, *, name: str) -> Project:
             resource_id=name,
             resource_type="PROJECT",
         )
+    idempotency.forget_project(session, project_name=name)
     session.delete(project)
     session.flush()
     return project

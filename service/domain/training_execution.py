@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from service.arns import model_arn
 from service.db.engine import transaction
 from service.db.models import Model, Project, TrainingJob, utcnow
-from service.domain.algorithms import TrainingChoice
+from service.domain.algorithms import TrainingChoice, engine_weights
 from service.domain.evaluation import ScoredImage, TestScores, summary_metrics, write_evaluation
 from service.domain.model_status import ModelStatus
 from service.domain.thresholds import DEFAULT_THRESHOLD, Policy, operating_point, performance, policy_record
@@ -80,7 +80,7 @@ class TrainingRun:
             train,
             test,
             hyperparameters=choice.engine_hyperparameters(),
-            weights=model.backbone_weights,
+            weights=engine_weights(model.backbone_weights, self.settings.resolved_weights_dir),
             weights_dir=self.settings.resolved_weights_dir,
             weights_base_url=self.settings.weights_base_url,
             seed=SEED,

@@ -106,7 +106,7 @@ def group_parts(parts: Sequence[tuple[str, PartValue]]) -> tuple[list[UploadItem
     items: dict[str, UploadItem] = {}
     problems: list[Problem] = []
     for name, value in parts:
-        match = _PART_NAME.match(name)
+        match = _PART_NAME.fullmatch(name)
         if match is None:
             problems.append((name or "(unnamed part)", _UNEXPECTED_PART))
             continue

@@ -24,6 +24,10 @@ class ObjectStore(Protocol):
 
     def list(self, prefix: str = "") -> Iterator[str]: ...
 
+    def remove_partial_writes(self) -> int:
+        """Delete what a write interrupted by a crash left behind; how many files. Only call it while idle."""
+        ...
+
 
 def validate_key(key: str) -> str:
     """Refuse keys that could escape the root on any backend: absolute, `..` segments, backslashes, NUL, empty parts."""

@@ -55,3 +55,11 @@ class LocalStore:
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
                     yield key
+
+    def remove_partial_writes(self) -> int:
+        removed = 0
+        for path in list(self.root.rglob(".tmp-*")):
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed

@@ -59,13 +59,27 @@ def test_correctly_signed_raw_request_is_accepted(server: LiveServer, lv: Any, p
     assert project_exists(lv, project_name)
 
 
-def test_unsigned_payload_is_accepted_with_a_signed_header_set(server: LiveServer, lv: Any, project_name: str) -> None:
-    body = create_project_body(project_name)
-    headers = sign(server, "POST", PROJECTS, body, unsigned_payload=True, headers={"Content-Type": "application/json"})
+def test_unsigned_payload_is_refused_outside_the_upload(server: LiveServer, lv: Any, project_name: str) -> None:
+    """A captured CreateProject signed with UNSIGNED-PAYLOAD cannot be replayed with another body (finding 7); the
+    multipart upload, the one operation that streams an unsigned payload, is tested in test_uploads.py."""
+    headers = sign(
+        server, "POST", PROJECTS, create_project_body("x"), unsigned_payload=True, headers={"Content-Type": "application/json"}
+    )
     assert headers["X-Amz-Content-SHA256"] == "UNSIGNED-PAYLOAD"
-    response = httpx.post(server.url + PROJECTS, content=body, headers=headers)
-    assert response.status_code == 200, response.text
-    assert project_exists(lv, project_name)
+    response = httpx.post(server.url + PROJECTS, content=create_project_body(project_name), headers=headers)
+    assert_access_denied(response, "UNSIGNED-PAYLOAD is accepted only on UploadDatasetImages")
+    assert not project_exists(lv, project_name)
+
+
+def test_a_credential_scoped_to_another_region_is_refused(server: LiveServer, lv: Any, project_name: str) -> None:
+    body = create_project_body(project_name)
+    credentials = {"access_key_id": server.access_key_id, "secret_access_key": server.secret_access_key}
+    headers = signed_headers(
+        "POST", server.url + PROJECTS, body=body, region="eu-west-9", headers={"Content-Type": "application/json"},
+        **credentials,
+    )
+    assert_access_denied(httpx.post(server.url + PROJECTS, content=body, headers=headers), "valid region")
+    assert not project_exists(lv, project_name)
 
 
 def test_unsigned_request_is_refused(server: LiveServer) -> None:

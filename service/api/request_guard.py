@@ -1,0 +1,63 @@
+"""Checks made before a request's body is read: its declared size against its operation's limit, and (when auth is
+on) the signature's headers: form, date, service and a known access key.
+
+FastAPI reads a JSON body before any dependency runs, so these checks live in ASGI middleware: an unauthenticated or
+oversized request is answered without its body ever being received. The signature itself is still verified over the
+body by `service.auth.dependency.require_signature`. A request with a body must say how long it is (Content-Length).
+"""
+
+from collections.abc import Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from service.auth.request_rules import body_limit, operation_of
+from service.auth.sigv4 import SignedRequest, parse_authorization
+from service.context import AppContext
+from service.errors import AccessDeniedException, PayloadTooLargeException, ServiceError, ValidationException
+
+API_PREFIX = "/2020-11-20/"
+
+
+class RequestGuard:
+    def __init__(self, app: ASGIApp, *, respond: Callable[[ServiceError], Response]) -> None:
+        self.app = app
+        self.respond = respond
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        context: AppContext = scope["app"].state.context
+        try:
+            await self._check(scope, context)
+        except ServiceError as exc:
+            await self.respond(exc)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _check(self, scope: Scope, context: AppContext) -> None:
+        headers = Headers(scope=scope)
+        if context.settings.auth_enabled:
+            await run_in_threadpool(_check_signature_headers, context, headers)
+        limit = body_limit(operation_of(scope["method"], scope["path"]), context.settings)
+        length = headers.get("content-length")
+        if length is None:
+            if "transfer-encoding" in headers:
+                raise ValidationException("Send the request body with a Content-Length header.")
+            return
+        if not length.isdigit():
+            raise ValidationException("The Content-Length header is not a number.")
+        if int(length) > limit:
+            raise PayloadTooLargeException(
+                f"The request body is {int(length)} bytes; this operation accepts at most {limit} bytes."
+            )
+
+
+def _check_signature_headers(context: AppContext, headers: Headers) -> None:
+    signed = SignedRequest(method="", url="", headers={name.lower(): value for name, value in headers.items()}, body=b"")
+    authorization = parse_authorization(signed)
+    if context.keys.secret_for(authorization.access_key_id) is None:
+        raise AccessDeniedException("The security token included in the request is invalid: unknown access key.")
