@@ -7,6 +7,7 @@ use, so the API process does not load torch until a model is created.
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from service.errors import ValidationException
