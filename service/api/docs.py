@@ -26,9 +26,9 @@ def add_signed_openapi(app: FastAPI, settings: Settings) -> None:
     if settings.public_api_docs:
         return
 
-    def openapi_document() -> dict[str, Any]:
+    def describe_api() -> dict[str, Any]:
         return app.openapi()
 
     app.add_api_route(
-        OPENAPI_PATH, openapi_document, methods=["GET"], dependencies=[Depends(require_signature)], include_in_schema=False
+        OPENAPI_PATH, describe_api, methods=["GET"], dependencies=[Depends(require_signature)], include_in_schema=False
     )

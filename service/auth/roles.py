@@ -68,6 +68,8 @@ OPERATION_ROLES: dict[str, frozenset[Role]] = {
     "CreateAccessKey": ADMIN_ONLY,
     "ListAccessKeys": ADMIN_ONLY,
     "DeleteAccessKey": ADMIN_ONLY,
+    # the API's own OpenAPI description (service.api.docs)
+    "DescribeApi": READERS,
 }
 
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from sdk.boto import data_path
+from service.api.docs import OPENAPI_PATH
 from service.auth.keys import IssuedKey
 from service.auth.roles import OPERATION_ROLES, Role
 from tests.helpers.live_server import LiveServer
@@ -55,6 +56,8 @@ ALLOWED: dict[str, set[str]] = {
     "ListTagsForResource": {ADMIN},
     "CreateAccessKey": {ADMIN},
     "ListAccessKeys": {ADMIN},
+    # the API's own OpenAPI description, for every signed caller
+    "DescribeApi": {ADMIN, REVIEWER, INFERENCE},
     "DeleteAccessKey": {ADMIN},
 }
 ROLES = (ADMIN, REVIEWER, INFERENCE)
@@ -87,10 +90,10 @@ def keys(server: LiveServer) -> Iterator[dict[str, tuple[str, str]]]:
 
 
 @pytest.fixture(scope="module")
-def routes(server: LiveServer) -> dict[str, tuple[str, str]]:
-    """operation name -> (HTTP method, path template) of every API route of the live app."""
-    document = httpx.get(server.url + "/openapi.json").json()
-    found: dict[str, tuple[str, str]] = {}
+def routes(server: LiveServer, keys: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """operation name -> (HTTP method, path template) of every API route of the live app, and the document itself."""
+    document = call(server, keys[ADMIN], "GET", OPENAPI_PATH).json()
+    found: dict[str, tuple[str, str]] = {"DescribeApi": ("GET", OPENAPI_PATH)}
     for path, operations in document["paths"].items():
         if path.startswith(API_PREFIX):
             for method, operation in operations.items():
