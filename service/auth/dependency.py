@@ -2,16 +2,20 @@
 
 from fastapi import Request
 
+from service.auth import session
 from service.auth.sigv4 import UNSIGNED_PAYLOAD, SignedRequest, parse_authorization, verify
 from service.context import AppContext
 from service.errors import AccessDeniedException
 
 
 async def require_signature(request: Request) -> str:
-    """Verify the request's SigV4 signature; returns the caller's access key id."""
+    """Verify the request's SigV4 signature (or console session); returns the caller's access key id."""
     context: AppContext = request.app.state.context
     if not context.settings.auth_enabled:
         return "anonymous"
+    if session.has_session_cookie(request):  # the console: a signed session cookie instead of a signature
+        request.state.access_key_id = session.authenticate(request, context.keys)
+        return request.state.access_key_id
     # An unsigned payload (large streaming uploads, as S3 allows) is not read here: the route streams it.
     unsigned = request.headers.get("x-amz-content-sha256") == UNSIGNED_PAYLOAD
     body = b"" if unsigned else await request.body()
