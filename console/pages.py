@@ -72,7 +72,8 @@ def project_page(request: Request, project: str) -> Response:
 
 @router.get("/projects/{project}/training")
 def training_page(request: Request, project: str) -> Response:
-    return render(request, "training.html", "training", project=project)
+    bucket = request.app.state.context.settings.storage_bucket
+    return render(request, "training.html", "training", project=project, bucket=bucket)
 
 
 @router.get("/projects/{project}/models")

@@ -1,18 +1,19 @@
 // A project's datasets: counts, a paged gallery with filters, drag-and-drop upload with progress, storage imports.
-import { ApiError, call, get, query, upload } from "./api.js";
+import { call, get, query, upload } from "./api.js";
 import { $, consolePath, el, empty, projectPath, showError, statusBadge, toast } from "./ui.js";
 
 const PAGE_SIZE = 48;
 const UPLOAD_BATCH = 25;
 const TYPES = ["train", "test"];
 
-async function describe(type) {
-  try {
-    return (await get(projectPath(`/datasets/${type}`))).DatasetDescription;
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return null;
-    throw error;
-  }
+// Only datasets the project has are described (DescribeProject lists them), so no request answers 404.
+async function datasetTypes() {
+  const { ProjectDescription } = await get(projectPath());
+  return new Set(ProjectDescription.Datasets.map((dataset) => dataset.DatasetType));
+}
+
+async function describe(type, existing) {
+  return existing.has(type) ? (await get(projectPath(`/datasets/${type}`))).DatasetDescription : null;
 }
 
 async function removeDataset(type) {
@@ -49,7 +50,8 @@ function datasetCard(type, description) {
 async function renderDatasets() {
   const target = $("#datasets");
   try {
-    const descriptions = await Promise.all(TYPES.map(describe));
+    const existing = await datasetTypes();
+    const descriptions = await Promise.all(TYPES.map((type) => describe(type, existing)));
     target.replaceChildren(...TYPES.map((type, i) => datasetCard(type, descriptions[i])));
   } catch (error) {
     showError(target, error);
@@ -64,7 +66,7 @@ function entryView(line) {
   const ref = entry["source-ref"];
   const meta = entry["anomaly-label-metadata"];
   const label = meta ? meta["class-name"] : "unlabelled";
-  const name = ref.split("/").pop();
+  const name = ref.split("/").slice(-2).join("/");
   const thumb = `${consolePath("/image")}?ref=${encodeURIComponent(ref)}&size=thumb`;
   const open = () => {
     $("#image-full").src = `${consolePath("/image")}?ref=${encodeURIComponent(ref)}&size=full`;
@@ -90,6 +92,13 @@ async function renderGallery() {
     sourceRefContains: $("#gallery-search").value.trim() || undefined,
   };
   try {
+    if (!(await datasetTypes()).has(type)) {
+      target.replaceChildren(empty(`No ${type} dataset yet`, "Upload or import images to create it."));
+      $("#gallery-next").disabled = true;
+      $("#gallery-prev").disabled = true;
+      $("#gallery-page").textContent = "";
+      return;
+    }
     const page = await get(projectPath(`/datasets/${type}/entries${query(params)}`));
     gallery.tokens[gallery.index + 1] = page.NextToken;
     if (!page.DatasetEntries.length) {
@@ -101,13 +110,7 @@ async function renderGallery() {
     $("#gallery-next").disabled = !page.NextToken;
     $("#gallery-page").textContent = `Page ${gallery.index + 1}`;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404) {
-      target.replaceChildren(empty(`No ${type} dataset yet`, "Upload or import images to create it."));
-      $("#gallery-next").disabled = true;
-      $("#gallery-page").textContent = "";
-    } else {
-      showError(target, error);
-    }
+    showError(target, error);
   }
 }
 
