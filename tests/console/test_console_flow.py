@@ -189,7 +189,7 @@ def test_threshold_slider_and_target_recall(signed_in: Tab, live: LiveServer) ->
     after = (_live_figure(page, "recall"), _live_figure(page, "false-positive rate"), page.locator("#cm-tp").inner_text())
     assert before != after or before[0] != "100.0%"
 
-    page.get_by_label("Target recall").fill("1.0")
+    page.get_by_label("Target recall", exact=True).fill("1.0")
     page.get_by_role("button", name="Move the slider to the target recall").click()
     assert _live_figure(page, "recall") == "100.0%"
     page.get_by_role("button", name="Apply threshold…").click()

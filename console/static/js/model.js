@@ -89,10 +89,10 @@ function renderResults() {
     const name = image.SourceRef.split("/").pop();
     return el("figure", { class: `tile${misclassified ? " wrong" : ""}`, "data-misclassified": misclassified },
       el("a", { class: "tile-image", href: `${consolePath("/image")}?ref=${encodeURIComponent(image.SourceRef)}&size=full`, target: "_blank", "aria-label": `Open ${name}` },
-        el("img", { src: `${consolePath("/image")}?ref=${encodeURIComponent(image.SourceRef)}&size=thumb`, alt: name, loading: "lazy", width: 160, height: 160 })),
+        el("img", { src: `${consolePath("/image")}?ref=${encodeURIComponent(image.SourceRef)}&size=thumb`, alt: name, loading: "lazy", width: 160, height: 160 }),
+        misclassified ? el("span", { class: "flag", text: `judged ${predicted}` }) : null),
       el("figcaption", {},
         el("span", { class: `chip ${image.Label === "anomaly" ? "bad" : "good"}`, text: image.Label }),
-        misclassified ? el("span", { class: "chip bad", text: `as ${predicted}` }) : null,
         el("span", { class: "score", text: image.Score.toFixed(3) })));
   }));
   $("#results-more").hidden = state.shown >= ranked.length;

@@ -59,7 +59,7 @@ async function renderDatasets() {
 }
 
 // ---- gallery: ListDatasetEntries pages; tokens kept so Previous works without re-reading from the start
-const gallery = { tokens: [undefined], index: 0 };
+const gallery = { tokens: [undefined], index: 0, request: 0 };
 
 function entryView(line) {
   const entry = JSON.parse(line);
@@ -82,6 +82,7 @@ function entryView(line) {
 
 async function renderGallery() {
   const target = $("#gallery");
+  const request = ++gallery.request; // a newer filter change wins over an older answer
   const type = $("#gallery-dataset").value;
   const label = $("#gallery-label").value;
   const params = {
@@ -100,6 +101,7 @@ async function renderGallery() {
       return;
     }
     const page = await get(projectPath(`/datasets/${type}/entries${query(params)}`));
+    if (request !== gallery.request) return;
     gallery.tokens[gallery.index + 1] = page.NextToken;
     if (!page.DatasetEntries.length) {
       target.replaceChildren(empty("No images match", gallery.index ? "This is past the last page." : "Upload images, import a folder, or change the filters."));
