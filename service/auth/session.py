@@ -36,19 +36,20 @@ class Session:
 class SessionSigner:
     """Issues and reads session cookies; the signing key lives in `key_file`, created on first use."""
 
-    def __init__(self, key_file: Path) -> None:
+    def __init__(self, key_file: Path, ttl: timedelta = SESSION_TTL) -> None:
         if not key_file.exists():
             write_private(key_file, secrets.token_bytes(32).hex().encode())
         self._serializer = URLSafeTimedSerializer(key_file.read_bytes().decode(), salt=_SALT)
+        self._max_age = int(ttl.total_seconds())
 
     def issue(self, access_key_id: str) -> tuple[str, Session]:
         session = Session(access_key_id=access_key_id, csrf_token=secrets.token_urlsafe(24))
         return self._serializer.dumps({"k": session.access_key_id, "c": session.csrf_token}), session
 
     def read(self, cookie: str) -> Session | None:
-        """The session in a cookie that is intact and younger than `SESSION_TTL`, else None."""
+        """The session in a cookie that is intact and younger than the signer's time to live, else None."""
         try:
-            payload = self._serializer.loads(cookie, max_age=int(SESSION_TTL.total_seconds()))
+            payload = self._serializer.loads(cookie, max_age=self._max_age)
         except BadSignature:
             return None
         if not isinstance(payload, dict) or not isinstance(payload.get("k"), str) or not isinstance(payload.get("c"), str):

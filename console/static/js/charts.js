@@ -97,13 +97,16 @@ export function histogram(node, { normal, anomaly, threshold, bins = 24 }) {
 }
 
 // Counts over time (x: epoch seconds), stacked as two bar series: anomalous and normal verdicts.
-export function timeBars(node, { times, anomalous, normal }) {
+export function timeBars(node, { times, anomalous, normal, step }) {
   const bars = uPlot.paths.bars({ size: [0.8, 60], gap: 2 });
   const options = {
     ...size(node, 220),
     legend: { show: true, live: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { y: { range: (u, min, max) => [0, Math.max(1, max) * 1.15] } },
+    scales: {
+      x: { range: () => [times[0] - step, times[times.length - 1] + step] },
+      y: { range: (u, min, max) => [0, Math.max(1, max) * 1.15] },
+    },
     axes: [{ ...AXIS }, { ...AXIS, label: "detections", size: 45 }],
     series: [
       {},

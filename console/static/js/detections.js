@@ -89,7 +89,7 @@ async function renderChart() {
     if (item.IsAnomalous) anomalous[slot] += 1; else normal[slot] += 1;
   }
   const x = Array.from({ length: count }, (_, i) => start + i * size + size / 2);
-  chart = timeBars(node, { times: x, anomalous, normal });
+  chart = timeBars(node, { times: x, anomalous, normal, step: size });
   const total = anomalous.reduce((a, b) => a + b, 0);
   $("#chart-note").textContent = `${total} anomalous of ${items.length}${token ? " (newest 1,000)" : ""} · ${size >= 3600 ? `${size / 3600} h` : `${size / 60} min`} bars`;
 }

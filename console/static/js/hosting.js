@@ -109,12 +109,12 @@ async function tryImage(file) {
     const anomaly = result.Anomalies.find((item) => item.Name !== "background");
     const layer = await maskLayer(`data:image/png;base64,${result.AnomalyMask}`);
     const maskImage = el("img", { class: "layer", src: layer, alt: "Anomaly mask" });
-    const toggle = el("input", { type: "checkbox", checked: true, "aria-label": "Show the anomaly mask", onchange: (event) => { maskImage.hidden = !event.target.checked; } });
+    const toggle = el("input", { type: "checkbox", checked: true, onchange: (event) => { maskImage.hidden = !event.target.checked; } });
     target.replaceChildren(
       el("p", { class: `verdict ${result.IsAnomalous ? "bad" : "good"}`, id: "verdict", text: result.IsAnomalous ? "Anomaly" : "Normal" }),
       el("p", { class: "muted", id: "confidence", text: `confidence ${pct(result.Confidence)} · anomalous area ${pct(anomaly ? anomaly.PixelAnomaly.TotalPercentageArea : 0)}` }),
       el("div", { class: "overlay" }, el("img", { src: URL.createObjectURL(file), alt: file.name }), maskImage),
-      el("label", { class: "row" }, toggle, "Mask overlay"));
+      el("label", { class: "check" }, toggle, "Show the anomaly mask"));
   } catch (error) {
     showError(target, error);
   }

@@ -89,7 +89,7 @@ function renderResults() {
     const name = image.SourceRef.split("/").pop();
     return el("figure", { class: `tile${misclassified ? " wrong" : ""}`, "data-misclassified": misclassified },
       el("a", { class: "tile-image", href: `${consolePath("/image")}?ref=${encodeURIComponent(image.SourceRef)}&size=full`, target: "_blank", "aria-label": `Open ${name}` },
-        el("img", { src: `${consolePath("/image")}?ref=${encodeURIComponent(image.SourceRef)}&size=thumb`, alt: name, loading: "lazy", width: 160, height: 160 }),
+        el("img", { src: `${consolePath("/image")}?ref=${encodeURIComponent(image.SourceRef)}&size=thumb`, alt: name, width: 160, height: 160 }),
         misclassified ? el("span", { class: "flag", text: `judged ${predicted}` }) : null),
       el("figcaption", {},
         el("span", { class: `chip ${image.Label === "anomaly" ? "bad" : "good"}`, text: image.Label }),

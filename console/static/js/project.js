@@ -76,7 +76,7 @@ function entryView(line) {
   };
   return el("figure", { class: "tile" },
     el("button", { type: "button", class: "tile-image", "aria-label": `Open ${name}`, onclick: open },
-      el("img", { src: thumb, alt: name, loading: "lazy", width: 160, height: 160 })),
+      el("img", { src: thumb, alt: name, width: 160, height: 160 })),
     el("figcaption", {}, el("span", { class: `chip ${label === "anomaly" ? "bad" : label === "normal" ? "good" : "idle"}`, text: label }), el("span", { class: "name", title: ref, text: name })));
 }
 

@@ -15,7 +15,7 @@ async function loadAlgorithms() {
     select.replaceChildren(...Algorithms.map((spec) => el("option", { value: spec.Name, selected: spec.Name === Default, text: spec.Name })));
     const help = () => {
       const spec = Algorithms.find((item) => item.Name === select.value);
-      $("#algorithm-help").textContent = spec ? `${spec.Description}${spec.NeedsPretrained ? " Best with ImageNet weights." : ""}` : "";
+      $("#algorithm-help").textContent = spec ? `${spec.Description.replace(/\.?$/, ".")}${spec.NeedsPretrained ? " Best with ImageNet weights." : ""}` : "";
     };
     select.addEventListener("change", help);
     help();
@@ -85,13 +85,13 @@ async function poll() {
     const failed = model.Status === "TRAINING_FAILED";
     const running = model.Status === "TRAINING";
     const state = job.TrainingJob;
-    panel.replaceChildren(
+    panel.replaceChildren(...[
       el("div", { class: "section-head" }, el("h2", { text: `Model version ${version}` }), statusBadge(model.Status)),
       el("p", { class: "muted", text: `${model.Algorithm} · ${state.Phase || state.State.toLowerCase()} · ${Math.round(state.Percent ?? 0)}%` }),
       progressBar(failed ? 100 : running ? state.Percent : 100, failed),
       failed ? el("p", { class: "error", role: "alert", text: model.StatusMessage || state.Message || "Training failed." }) : null,
       model.Status === "TRAINED" ? el("p", {}, el("a", { class: "button primary", href: consolePath(`/models/${version}`), text: "See the evaluation" })) : null,
-      log);
+      log].filter(Boolean));
     log.scrollTop = log.scrollHeight;
     if (running) watched.timer = setTimeout(poll, POLL_MS);
     else renderVersions();
