@@ -17,8 +17,11 @@ STATIC = Path(__file__).parent / "static"
 
 def mount(app: FastAPI) -> None:
     from console import images, pages, sign_in
+    from console.heatmaps import Heatmaps
 
-    app.state.sessions = SessionSigner(app.state.context.settings.resolved_home / "session.key")
+    context = app.state.context
+    app.state.sessions = SessionSigner(context.settings.resolved_home / "session.key")
+    app.state.console_heatmaps = Heatmaps(context.store, context.settings.resolved_home / "console-cache")
     app.include_router(sign_in.router)
     app.include_router(images.router)
     app.include_router(pages.router)

@@ -1,30 +1,51 @@
-"""Image routes of the console (session only): thumbnails and full images of entries and detections, and the
-algorithms the training form offers. Thin: the work is in `console.thumbnails` and the engine registry."""
+"""Image routes of the console (session only): thumbnails, full images and heatmaps of entries and detections, and
+the algorithms the training form offers. Thin: the work is in `console.thumbnails`, `console.heatmaps` and the
+engine registry."""
 
 from functools import lru_cache
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from console import thumbnails
 from console.access import pages_for, role_of
+from console.heatmaps import Heatmaps
 from console.pages import signed_in
+from service.auth.session import authenticate
 from service.context import AppContext
 from service.db.engine import transaction
-from service.errors import AccessDeniedException
+from service.db.models import Model
+from service.domain import training_runs
+from service.errors import AccessDeniedException, ConflictException
+from service.hosting.decode import decode_image
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 CACHE = "private, max-age=86400"
 
 
 def _context(request: Request) -> AppContext:
+    """The context for a signed-in console user; a POST also needs the session's CSRF token."""
     context: AppContext = request.app.state.context
     session = signed_in(request)
     if session is None or not pages_for(role_of(context, session.access_key_id)):
         raise AccessDeniedException("Sign in to the console first.")
+    if request.method == "POST" and context.settings.auth_enabled:
+        authenticate(request, context.keys)
     return context
+
+
+def _trained_model(context: AppContext, project: str, version: str) -> Model:
+    with transaction(context.engine) as session:
+        model = training_runs.get_model(session, project_name=project, version=version)
+    if model.status in ("TRAINING", "TRAINING_FAILED", "DELETING"):
+        raise ConflictException(f"Model {model.version} has no exported artefacts (status {model.status}).")
+    return model
+
+
+def _heatmaps(request: Request) -> Heatmaps:
+    return request.app.state.console_heatmaps
 
 
 @router.get("/projects/{project}/image")
@@ -56,6 +77,36 @@ async def detection_image(request: Request, project: str, detection_id: int) -> 
     data = await run_in_threadpool(load)
     media_type = "image/png" if data[:4] == b"\x89PNG" else "image/jpeg"
     return Response(data, media_type=media_type, headers={"Cache-Control": CACHE})
+
+
+@router.get("/projects/{project}/models/{version}/heatmap")
+async def entry_heatmap(request: Request, project: str, version: str, ref: str = Query(max_length=2048)) -> Response:
+    """The model's heatmap of a dataset image (see-through PNG at the image's size), made once and kept."""
+    context = _context(request)
+
+    def render() -> bytes:
+        model = _trained_model(context, project, version)
+        with transaction(context.engine) as session:
+            image = thumbnails.entry_image(session, project_name=project, source_ref=ref)
+        return _heatmaps(request).for_stored_image(model, image.key, image.sha256)
+
+    return Response(await run_in_threadpool(render), media_type="image/png", headers={"Cache-Control": CACHE})
+
+
+@router.post("/projects/{project}/models/{version}/heatmap")
+async def image_heatmap(
+    request: Request, project: str, version: str, content_type: str = Header(default="")
+) -> Response:
+    """The model's heatmap of an image sent in the body ("try it"); nothing is stored."""
+    context = _context(request)
+    body = await request.body()
+
+    def render() -> bytes:
+        model = _trained_model(context, project, version)
+        pixels = decode_image(body, content_type=content_type, settings=context.settings).pixels
+        return _heatmaps(request).render(model, pixels)
+
+    return Response(await run_in_threadpool(render), media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @lru_cache(maxsize=1)

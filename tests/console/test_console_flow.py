@@ -179,6 +179,15 @@ def test_threshold_slider_and_target_recall(signed_in: Tab, live: LiveServer) ->
     signed_in.goto(f"/console/projects/{PROJECT}/models/1")
     page.locator("#roc-chart canvas").wait_for()
     page.wait_for_function("document.querySelectorAll('#results .tile').length > 0")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#results img.heat')].every(img => img.complete && img.naturalWidth > 0)",
+        timeout=60_000,
+    )
+    assert list(live.context.store.list("heatmaps/")), "heatmaps are kept after the first view"
+    page.keyboard.press("h")
+    expect(page.locator("#results")).to_have_class(re.compile("no-heat"))
+    page.keyboard.press("h")
+    expect(page.locator("#results")).not_to_have_class(re.compile("no-heat"))
     signed_in.shoot("model")
     before = (_live_figure(page, "recall"), _live_figure(page, "false-positive rate"), page.locator("#cm-tp").inner_text())
     page.get_by_role("slider", name="Threshold").fill("0")
@@ -230,7 +239,11 @@ def test_hosting_try_it_and_detections(signed_in: Tab, live: LiveServer, tmp_pat
     verdict.wait_for()
     assert verdict.inner_text() in {"Anomaly", "Normal"}
     assert "confidence" in page.locator("#confidence").inner_text()
-    page.get_by_role("img", name="Anomaly mask").wait_for(state="attached")
+    page.get_by_label("Anomaly mask").check()
+    page.get_by_role("img", name="Anomaly mask").wait_for()
+    page.wait_for_function(
+        "(() => { const img = document.querySelector('img.heat'); return img && img.complete && img.naturalWidth === 64; })()"
+    )
     signed_in.shoot("hosting")
 
     signed_in.goto(f"/console/projects/{PROJECT}/detections")

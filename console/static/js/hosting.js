@@ -99,6 +99,17 @@ function maskLayer(maskUrl) {
   });
 }
 
+// The model's heatmap of the same image (a console route: DetectAnomalies answers with the mask only).
+async function heatmap(version, file) {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const response = await fetch(`${consolePath(`/models/${version}/heatmap`)}`, {
+    method: "POST", body: file, credentials: "same-origin",
+    headers: { "Content-Type": file.type || "image/png", "X-CSRF-Token": csrf },
+  });
+  if (!response.ok) throw new Error("The heatmap could not be made.");
+  return response.blob();
+}
+
 async function tryImage(file) {
   const version = $("#try-model").value;
   const target = $("#try-result");
@@ -109,12 +120,16 @@ async function tryImage(file) {
     const anomaly = result.Anomalies.find((item) => item.Name !== "background");
     const layer = await maskLayer(`data:image/png;base64,${result.AnomalyMask}`);
     const maskImage = el("img", { class: "layer", src: layer, alt: "Anomaly mask" });
-    const toggle = el("input", { type: "checkbox", checked: true, onchange: (event) => { maskImage.hidden = !event.target.checked; } });
+    const heatImage = el("img", { class: "layer heat", alt: "Anomaly heatmap", src: URL.createObjectURL(await heatmap(version, file)) });
+    const toggle = (image, shown) => el("input", { type: "checkbox", checked: shown, onchange: (event) => { image.hidden = !event.target.checked; } });
+    maskImage.hidden = true;
     target.replaceChildren(
       el("p", { class: `verdict ${result.IsAnomalous ? "bad" : "good"}`, id: "verdict", text: result.IsAnomalous ? "Anomaly" : "Normal" }),
       el("p", { class: "muted", id: "confidence", text: `confidence ${pct(result.Confidence)} · anomalous area ${pct(anomaly ? anomaly.PixelAnomaly.TotalPercentageArea : 0)}` }),
-      el("div", { class: "overlay" }, el("img", { src: URL.createObjectURL(file), alt: file.name }), maskImage),
-      el("label", { class: "check" }, toggle, "Show the anomaly mask"));
+      el("div", { class: "overlay" }, el("img", { src: URL.createObjectURL(file), alt: file.name }), heatImage, maskImage),
+      el("div", { class: "row" },
+        el("label", { class: "check" }, toggle(heatImage, true), "Heatmap"),
+        el("label", { class: "check" }, toggle(maskImage, false), "Anomaly mask")));
   } catch (error) {
     showError(target, error);
   }

@@ -90,6 +90,7 @@ function renderResults() {
     return el("figure", { class: `tile${misclassified ? " wrong" : ""}`, "data-misclassified": misclassified },
       el("a", { class: "tile-image", href: `${consolePath("/image")}?ref=${encodeURIComponent(image.SourceRef)}&size=full`, target: "_blank", "aria-label": `Open ${name}` },
         el("img", { src: `${consolePath("/image")}?ref=${encodeURIComponent(image.SourceRef)}&size=thumb`, alt: name, width: 160, height: 160 }),
+        el("img", { class: "heat", src: `${consolePath(`/models/${version}/heatmap`)}?ref=${encodeURIComponent(image.SourceRef)}`, alt: `Heatmap of ${name}`, width: 160, height: 160 }),
         misclassified ? el("span", { class: "flag", text: `judged ${predicted}` }) : null),
       el("figcaption", {},
         el("span", { class: `chip ${image.Label === "anomaly" ? "bad" : "good"}`, text: image.Label }),
@@ -213,6 +214,14 @@ async function main() {
     $("#apply").addEventListener("click", confirmApply);
     $("#apply-dialog").addEventListener("close", () => { if ($("#apply-dialog").returnValue === "apply") apply(); });
     $("#results-more").addEventListener("click", () => { state.shown += RESULTS_PAGE; renderResults(); });
+    const heat = $("#show-heatmaps");
+    const showHeat = () => $("#results").classList.toggle("no-heat", !heat.checked);
+    heat.addEventListener("change", showHeat);
+    document.addEventListener("keydown", (event) => {
+      if (event.key.toLowerCase() !== "h" || event.target.closest("input, textarea, select")) return;
+      heat.checked = !heat.checked;
+      showHeat();
+    });
   } catch (error) {
     showError(body, error);
   }
