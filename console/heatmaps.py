@@ -32,14 +32,14 @@ def heatmap_key(model: Model, image_sha256: str) -> str:
 
 
 def colourise(anomaly_map: np.ndarray) -> bytes:
-    """A normalised map (0.5 = the pixel threshold) as RGBA: transparent where normal, yellow to red where anomalous."""
+    """A normalised map (0.5 = the pixel threshold) as RGBA: clear where the model sees nothing, then yellow through
+    red, more opaque the more anomalous."""
     value = np.clip(anomaly_map.astype(np.float32), 0.0, 1.0)
-    heat = np.clip((value - 0.25) / 0.5, 0.0, 1.0)
+    heat = np.clip((value - 0.1) / 0.6, 0.0, 1.0)
     rgba = np.zeros((*value.shape, 4), dtype=np.uint8)
     rgba[..., 0] = 255
-    rgba[..., 1] = (220 * (1.0 - heat)).astype(np.uint8)
-    rgba[..., 2] = 0
-    rgba[..., 3] = (_ALPHA_MAX * heat).astype(np.uint8)
+    rgba[..., 1] = (230 * (1.0 - heat)).astype(np.uint8)
+    rgba[..., 3] = (_ALPHA_MAX * heat**0.8).astype(np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(rgba, mode="RGBA").save(buffer, format="PNG", compress_level=3)
     return buffer.getvalue()

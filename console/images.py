@@ -9,8 +9,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from console import thumbnails
-from console.access import pages_for, role_of
+from console import access, thumbnails
 from console.heatmaps import Heatmaps
 from console.pages import signed_in
 from service.auth.session import authenticate
@@ -29,7 +28,7 @@ def _context(request: Request) -> AppContext:
     """The context for a signed-in console user; a POST also needs the session's CSRF token."""
     context: AppContext = request.app.state.context
     session = signed_in(request)
-    if session is None or not pages_for(role_of(context, session.access_key_id)):
+    if session is None or not access.pages_for(access.role_of(context, session.access_key_id)):
         raise AccessDeniedException("Sign in to the console first.")
     if request.method == "POST" and context.settings.auth_enabled:
         authenticate(request, context.keys)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from console.access import pages_for, role_of
+from console import access
 from service.auth.session import Session, current_session
 from service.context import AppContext
 from service.db.engine import transaction
@@ -36,7 +36,7 @@ def render(request: Request, template: str, page_key: str, *, project: str | Non
     session = signed_in(request)
     if session is None:
         return RedirectResponse(f"/console/sign-in?next={request.url.path}", status_code=303)
-    pages = pages_for(role_of(context, session.access_key_id))
+    pages = access.pages_for(access.role_of(context, session.access_key_id))
     base = {"request": request, "session": session, "nav": pages, "page": page_key, "project": project, **values}
     if page_key not in {page.key for page in pages}:
         return _problem(base, 403, "Not available to this key", "Your access key's role does not include this page.")

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from console.access import role_of, sign_in_refusal
+from console import access
 from console.pages import TEMPLATES, signed_in
 from service.auth.session import SESSION_COOKIE, SESSION_TTL, SessionSigner
 from service.context import AppContext
@@ -54,7 +54,7 @@ def sign_in(
     secret = context.keys.secret_for(key_id)
     if secret is None or not hmac.compare_digest(secret.encode(), secret_access_key.strip().encode()):
         return _form(request, status=401, error=WRONG_PAIR, next_path=next)
-    refusal = sign_in_refusal(role_of(context, key_id))
+    refusal = access.sign_in_refusal(access.role_of(context, key_id))
     if refusal is not None:
         return _form(request, status=403, error=refusal, next_path=next)
     signer: SessionSigner = request.app.state.sessions

@@ -24,6 +24,10 @@ from tests.console.data import put_mvtec_tree
 from tests.helpers.live_server import LiveServer, run_live_server
 
 PROJECT = "widgets"
+UNNAMED_CONTROLS = """[...document.querySelectorAll('button, input, select, textarea, a[href]')]
+    .filter(node => !node.closest('[hidden]') && node.type !== 'hidden')
+    .filter(node => !(node.labels?.length || node.getAttribute('aria-label') || node.textContent.trim()))
+    .map(node => node.outerHTML.slice(0, 80))"""
 TRAINING_TIMEOUT_MS = 180_000
 
 
@@ -269,21 +273,17 @@ def test_pages_fit_a_tablet(browser: Any, live: LiveServer, screenshots: Path) -
     for name, path in [
         ("projects", "/console/projects"),
         ("project", f"/console/projects/{PROJECT}"),
+        ("training", f"/console/projects/{PROJECT}/training"),
         ("model", f"/console/projects/{PROJECT}/models/1"),
         ("hosting", f"/console/projects/{PROJECT}/hosting"),
+        ("detections", f"/console/projects/{PROJECT}/detections"),
     ]:
         tab.goto(path)
         tab.page.wait_for_load_state("networkidle")
         overflow = tab.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is {overflow}px wider than a 768 px screen"
+        assert tab.page.evaluate(UNNAMED_CONTROLS) == [], f"controls without an accessible name on {path}"
         tab.shoot(f"tablet-{name}")
-    unnamed = tab.page.evaluate(
-        """[...document.querySelectorAll('button, input, select, textarea, a[href]')]
-             .filter(node => !node.closest('[hidden]') && node.type !== 'hidden')
-             .filter(node => !(node.labels?.length || node.getAttribute('aria-label') || node.textContent.trim()))
-             .map(node => node.outerHTML.slice(0, 80))"""
-    )
-    assert unnamed == []
     context.close()
     tab.assert_clean()
 

@@ -32,7 +32,7 @@ async function renderPage() {
       return;
     }
     target.replaceChildren(el("table", { class: "table" },
-      el("thead", {}, el("tr", {}, ...["When", "Model", "Verdict", "Confidence", "Score", "Latency", "Caller", "Image"].map((text) => el("th", { text })))),
+      el("thead", {}, el("tr", {}, ...["When", "Model", "Verdict", "Confidence", "Score", "Latency", "Caller", "Image"].map((text) => el("th", { text, class: text === "Caller" ? "wide" : undefined })))),
       el("tbody", {}, page.Detections.map((item) => el("tr", {},
         el("td", { text: when(item.DetectedAt) }),
         el("td", { text: item.ModelVersion }),
@@ -40,7 +40,7 @@ async function renderPage() {
         el("td", { class: "num", text: pct(item.Confidence) }),
         el("td", { class: "num", text: num(item.Score) }),
         el("td", { class: "num", text: `${num(item.LatencyMillis, 0)} ms` }),
-        el("td", { text: item.Caller }),
+        el("td", { class: "wide", text: item.Caller }),
         el("td", {}, item.Image ? el("a", { href: consolePath(`/detections/${item.DetectionId}/image`), target: "_blank", text: "view" }) : el("span", { class: "muted", text: "expired" })))))));
   } catch (error) {
     showError(target, error);
