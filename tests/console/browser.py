@@ -48,9 +48,16 @@ class Tab:
         return self.page.goto(self.base_url + path)
 
     def shoot(self, name: str) -> Path:
+        """A full-page screenshot; a passing toast is dismissed first so it covers nothing."""
+        self.page.evaluate("document.getElementById('toast')?.setAttribute('hidden', '')")
         path = self.screenshots / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
+
+    def forget_refusal(self, status: int) -> None:
+        """Drop the one console line Chromium logs for a request the test made the service refuse on purpose."""
+        line = next(error for error in self.errors if f"status of {status}" in error)
+        self.errors.remove(line)
 
     def assert_clean(self) -> None:
         assert self.errors == [], self.errors

@@ -166,7 +166,7 @@ async function uploadFiles(files) {
       added += reply.Images.filter((image) => !image.Duplicate).length;
     }
     setProgress(1, `${images.length} uploaded (${added} new, ${images.length - added} already there).`);
-    toast(`${images.length} images uploaded to ${type}.`);
+    toast(`${images.length} image${images.length === 1 ? "" : "s"} uploaded to ${type}.`);
     renderDatasets();
     resetGallery();
   } catch (error) {
