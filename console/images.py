@@ -21,7 +21,7 @@ from service.errors import AccessDeniedException, ConflictException
 from service.hosting.decode import decode_image
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-CACHE = "private, max-age=86400"
+CACHE = "private, max-age=300"
 
 
 def _context(request: Request) -> AppContext:
