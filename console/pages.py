@@ -7,6 +7,7 @@ datasets or models beyond what names the page: the data is paged by the API.
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -30,12 +31,14 @@ def signed_in(request: Request) -> Session | None:
     return current_session(request, context.keys)
 
 
-def render(request: Request, template: str, page_key: str, *, project: str | None = None, **values: Any) -> Response:
+def render(
+    request: Request, template: str, page_key: str, *, project: str | None = None, status: int = 200, **values: Any
+) -> Response:
     """The page for a signed-in user whose role sees it; otherwise sign-in, or a page that says what is missing."""
     context: AppContext = request.app.state.context
     session = signed_in(request)
     if session is None:
-        return RedirectResponse(f"/console/sign-in?next={request.url.path}", status_code=303)
+        return RedirectResponse(f"/console/sign-in?next={quote(request.url.path)}", status_code=303)
     pages = access.pages_for(access.role_of(context, session.access_key_id))
     base = {"request": request, "session": session, "nav": pages, "page": page_key, "project": project, **values}
     if page_key not in {page.key for page in pages}:
@@ -46,7 +49,7 @@ def render(request: Request, template: str, page_key: str, *, project: str | Non
                 projects.get_project(db, name=project)
         except ResourceNotFoundException:
             return _problem(base, 404, "No such project", f"There is no project named {project}.")
-    return TEMPLATES.TemplateResponse(request, template, base)
+    return TEMPLATES.TemplateResponse(request, template, base, status_code=status)
 
 
 def _problem(values: dict[str, Any], status: int, title: str, message: str) -> HTMLResponse:
@@ -88,8 +91,8 @@ def model_page(request: Request, project: str, version: str) -> Response:
         with transaction(context.engine) as db:
             training_runs.get_model(db, project_name=project, version=version)
     except ResourceNotFoundException:
-        return render(request, "problem.html", "models", project=project, title="No such model",
-                      message=f"Project {project} has no model version {version}.")
+        message = f"Project {project} has no model version {version}."
+        return render(request, "problem.html", "models", project=project, status=404, title="No such model", message=message)
     return render(request, "model.html", "models", project=project, version=version)
 
 

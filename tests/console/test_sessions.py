@@ -135,3 +135,14 @@ def test_an_inference_key_cannot_sign_in(server: LiveServer, browser_client: htt
     )
     assert reply.status_code == 403 and "inference key" in reply.text
     assert sessions.SESSION_COOKIE not in browser_client.cookies
+
+
+def test_missing_projects_and_models_are_pages_that_say_so(server: LiveServer, browser_client: httpx.Client) -> None:
+    sign_in(server, browser_client)
+    missing = browser_client.get("/console/projects/no-such-project/hosting")
+    assert missing.status_code == 404 and "There is no project named no-such-project" in missing.text
+    browser_client.post(
+        "/2020-11-20/projects", json={"ProjectName": "pages-404"}, headers={"X-CSRF-Token": sign_in(server, browser_client)}
+    )
+    no_model = browser_client.get("/console/projects/pages-404/models/7")
+    assert no_model.status_code == 404 and "has no model version 7" in no_model.text
