@@ -257,6 +257,8 @@ def test_hosting_try_it_and_detections(signed_in: Tab, live: LiveServer, tmp_pat
     signed_in.goto(f"/console/projects/{PROJECT}/detections")
     page.locator("#detections tbody tr").first.wait_for()
     assert page.locator("#detections tbody tr").count() == 1
+    stored = page.request.get(live.url + page.get_by_role("link", name="view").get_attribute("href"))
+    assert stored.ok and stored.headers["content-type"] == "image/png" and stored.body() == sample.read_bytes()
     page.locator("#timeline canvas").first.wait_for()
     signed_in.shoot("detections")
 
