@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test lint docs
+.PHONY: install serve test lint docs vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -32,3 +32,7 @@ lint: install
 
 docs: install
 	$(BIN)/python -m cli.docs
+
+# Refresh the console's vendored front-end libraries from the npm registry (versions in console/vendor.txt).
+vendor:
+	console/vendor.sh

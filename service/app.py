@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api import docs
+from console import mount as mount_console
 from service.api.ext import router as ext_router
 from service.api.lookoutvision import router as lookoutvision_router
 from service.api.request_guard import RequestGuard
@@ -94,4 +95,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lookoutvision_router)
     app.include_router(ext_router)
     docs.add_signed_openapi(app, settings)
+    mount_console(app)
     return app

@@ -2,6 +2,7 @@
 
 from fastapi import Request
 
+from service.auth import session
 from service.auth.request_rules import check_payload_rules, operation_of
 from service.auth.roles import authorize, operation_name
 from service.auth.sigv4 import UNSIGNED_PAYLOAD, SignedRequest, parse_authorization, verify
@@ -10,10 +11,19 @@ from service.errors import AccessDeniedException
 
 
 async def require_signature(request: Request) -> str:
-    """Verify the request's SigV4 signature and the key's role (`service.auth.roles`); returns the access key id."""
+    """Verify the request's SigV4 signature (or console session) and the key's role (`service.auth.roles`); returns
+    the caller's access key id."""
     context: AppContext = request.app.state.context
     if not context.settings.auth_enabled:
         return "anonymous"
+    if session.has_session_cookie(request):  # the console: a signed session cookie instead of a signature
+        access_key_id = session.authenticate(request, context.keys)
+        role = context.keys.role_for(access_key_id)
+        if role is None:
+            raise AccessDeniedException("The console session's access key was deleted; sign in again.")
+        authorize(role, operation_name(request.scope["route"]))
+        request.state.access_key_id = access_key_id
+        return access_key_id
     # An unsigned payload (large streaming uploads, as S3 allows) is not read here: the route streams it.
     unsigned = request.headers.get("x-amz-content-sha256") == UNSIGNED_PAYLOAD
     body = b"" if unsigned else await request.body()
