@@ -17,8 +17,8 @@ from service.context import AppContext
 from service.db.engine import transaction
 from service.db.models import Model
 from service.domain import training_runs
+from service.domain.images import decode_image
 from service.errors import AccessDeniedException, ConflictException
-from service.hosting.decode import decode_image
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 CACHE = "private, max-age=300"

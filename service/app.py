@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.api import docs
 from console import mount as mount_console
+from service.api import docs
 from service.api.ext import router as ext_router
 from service.api.lookoutvision import router as lookoutvision_router
 from service.api.request_guard import RequestGuard
