@@ -1,5 +1,5 @@
 """Checks made before a request's body is read: its declared size against its operation's limit, and (when auth is
-on) the signature's headers: form, date, service and a known access key.
+on) the signature's headers: form, date, service and a known access key, or the console's session cookie.
 
 FastAPI reads a JSON body before any dependency runs, so these checks live in ASGI middleware: an unauthenticated or
 oversized request is answered without its body ever being received. The signature itself is still verified over the
@@ -10,9 +10,11 @@ from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from service.auth import session
 from service.auth.request_rules import body_limit, operation_of
 from service.auth.sigv4 import SignedRequest, parse_authorization
 from service.context import AppContext
@@ -41,7 +43,11 @@ class RequestGuard:
     async def _check(self, scope: Scope, context: AppContext) -> None:
         headers = Headers(scope=scope)
         if context.settings.auth_enabled:
-            await run_in_threadpool(_check_signature_headers, context, headers)
+            request = Request(scope)
+            if session.has_session_cookie(request):
+                await run_in_threadpool(_check_session, request, context)
+            else:
+                await run_in_threadpool(_check_signature_headers, context, headers)
         limit = body_limit(operation_of(scope["method"], scope["path"]), context.settings)
         length = headers.get("content-length")
         if length is None:
@@ -54,6 +60,11 @@ class RequestGuard:
             raise PayloadTooLargeException(
                 f"The request body is {int(length)} bytes; this operation accepts at most {limit} bytes."
             )
+
+
+def _check_session(request: Request, context: AppContext) -> None:
+    if session.current_session(request, context.keys) is None:
+        raise AccessDeniedException("The console session has expired or is invalid; sign in again.")
 
 
 def _check_signature_headers(context: AppContext, headers: Headers) -> None:
