@@ -109,21 +109,26 @@ async def image_heatmap(
 
 
 @lru_cache(maxsize=1)
-def _algorithms() -> dict[str, Any]:
+def _algorithm_list() -> list[dict[str, Any]]:
     """The engine's models (importing the engine costs seconds once, so the training page asks for them later)."""
-    from service.domain.algorithms import default_algorithm
     from service.engine import registry
 
+    return [
+        {"Name": spec.name, "Description": spec.description, "NeedsPretrained": spec.needs_pretrained}
+        for spec in registry.list_models()
+    ]
+
+
+def _algorithms(context: AppContext) -> dict[str, Any]:
+    """The models and today's default, which changes when ImageNet weights are imported."""
+    from service.domain.algorithms import default_algorithm
+
     return {
-        "Default": default_algorithm(),
-        "Algorithms": [
-            {"Name": spec.name, "Description": spec.description, "NeedsPretrained": spec.needs_pretrained}
-            for spec in registry.list_models()
-        ],
+        "Default": default_algorithm(context.settings.resolved_weights_dir),
+        "Algorithms": _algorithm_list(),
     }
 
 
 @router.get("/algorithms")
 async def algorithms(request: Request) -> dict[str, Any]:
-    _context(request)
-    return await run_in_threadpool(_algorithms)
+    return await run_in_threadpool(_algorithms, _context(request))
