@@ -36,6 +36,11 @@ def aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
+def _clock(value: datetime | None) -> str:
+    moment = aware(value)
+    return "-" if moment is None else f"{moment:%Y-%m-%dT%H:%M:%SZ}"
+
+
 def parse_task_id(task_id: str) -> int:
     if not task_id.isdigit() or int(task_id) < 1:
         raise ValidationException(f"Task id {task_id!r} is not valid: use the TaskId a previous call returned.")
@@ -218,7 +223,7 @@ def claim_task(engine: Engine, *, project_name: str, task_id: str, reviewer: str
 
 def _not_claimable(project: Project, task: ReviewTask) -> ConflictException:
     why = {
-        CLAIMED: f"is claimed by another reviewer until {aware(task.lease_expires_at):%Y-%m-%dT%H:%M:%SZ}",
+        CLAIMED: f"is claimed by another reviewer until {_clock(task.lease_expires_at)}",
         COMPLETED: "is already completed",
         EXPIRED: "has expired (its time to live passed before anyone completed it)",
     }.get(task.status, f"is {task.status}")
@@ -257,7 +262,7 @@ def hold(session: Session, *, project: Project, task_id: str, reviewer: str) -> 
     where = {"resource_id": f"{project.name}/{task.id}", "resource_type": "REVIEW_TASK"}
     if task.status == CLAIMED and task.claimed_by == reviewer:
         raise ConflictException(
-            f"Your lease on review task {task.id} expired at {aware(task.lease_expires_at):%Y-%m-%dT%H:%M:%SZ}; "
+            f"Your lease on review task {task.id} expired at {_clock(task.lease_expires_at)}; "
             "claim it again.",
             **where,
         )
