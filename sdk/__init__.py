@@ -16,7 +16,7 @@ from sdk._default import default_client, set_default_client
 from sdk.aio import AsyncModel
 from sdk.boto import boto3_client, data_path
 from sdk.client import AsyncClient, Client
-from sdk.detection import Box, DetectionResult
+from sdk.detection import Box, DetectionResult, HumanReview
 from sdk.errors import (
     AccessDeniedError,
     APIConnectionError,
@@ -37,12 +37,14 @@ from sdk.resources.detections import Detection
 from sdk.resources.evaluation import ModelCurves, ModelEvaluation, OperatingPoint, TrainingJob
 from sdk.resources.models import Model
 from sdk.resources.projects import Project
+from sdk.resources.review import AddedReviews, Proportion, ReviewPolicy, ReviewStatistics, ReviewTask
 from sdk.resources.uploads import ImportResult, UploadResult
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "AccessDeniedError",
+    "AddedReviews",
     "AsyncClient",
     "AsyncModel",
     "Box",
@@ -53,6 +55,7 @@ __all__ = [
     "DatasetEntry",
     "Detection",
     "DetectionResult",
+    "HumanReview",
     "ImportResult",
     "InternalServerError",
     "LookoutVisionError",
@@ -63,8 +66,12 @@ __all__ = [
     "NotFoundError",
     "OperatingPoint",
     "Project",
+    "Proportion",
     "QuotaExceededError",
     "ResourceFailedError",
+    "ReviewPolicy",
+    "ReviewStatistics",
+    "ReviewTask",
     "ThrottlingError",
     "TrainingJob",
     "UploadResult",
