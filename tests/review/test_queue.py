@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from botocore.exceptions import ClientError
@@ -16,6 +17,7 @@ from sqlmodel import col, func, select
 from service.db.engine import transaction
 from service.db.models import ReviewAction
 from tests.helpers.live_server import LiveServer
+from tests.helpers.signing import signed_headers
 from tests.review.conftest import error_code, reviewer_client
 from tests.review.seed import SIZE, png, seed_tasks
 
@@ -235,3 +237,36 @@ def test_bad_input_is_refused_and_changes_nothing(server: LiveServer, lv: Any, p
     assert refused(complete, client=reviewer, project=project_name, task_id=ids[1], verdict="anomaly",
                    Mask=b"not a png") == "ValidationException"
     assert reviewer.describe_review_task(ProjectName=project_name, TaskId=ids[1])["ReviewTask"]["VerdictCount"] == 0
+
+
+def test_deleting_the_model_and_project_takes_their_tasks_and_policy(
+    server: LiveServer, lv: Any, project_name: str
+) -> None:
+    ids = seed_tasks(server, project_name, [0.5, 0.6])
+    reviewer = reviewer_client(server)
+    claim(reviewer, project_name, TaskId=ids[0])
+    complete(reviewer, project_name, ids[0], "normal")
+    lv.put_review_policy(ProjectName=project_name, SamplingPercent=5)
+    lv.put_review_policy(ProjectName=project_name, ModelVersion="1", SamplingPercent=50)
+    lv.delete_model(ProjectName=project_name, ModelVersion="1")
+    deadline = time.monotonic() + 60
+    while lv.list_models(ProjectName=project_name)["Models"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert lv.list_review_tasks(ProjectName=project_name)["ReviewTasks"] == []
+    lv.delete_project(ProjectName=project_name)
+    with transaction(server.context.engine) as session:
+        left = session.exec(select(func.count()).select_from(ReviewAction).where(
+            col(ReviewAction.task_id).in_([int(i) for i in ids]))).one()
+    assert left == 0
+
+
+def test_claim_without_a_body_takes_the_next_task(server: LiveServer, project_name: str) -> None:
+    [task_id] = seed_tasks(server, project_name, [0.5])
+    pair = server.context.keys.create(description="curl-like reviewer")
+    url = f"{server.url}/2020-11-20/projects/{project_name}/reviewtasks/claim"
+    headers = signed_headers("POST", url, body=b"", headers={}, unsigned_payload=False,
+                             access_key_id=pair.access_key_id, secret_access_key=pair.secret_access_key,
+                             region=server.settings.region)
+    reply = httpx.post(url, headers=headers, timeout=30)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["ReviewTask"]["TaskId"] == task_id

@@ -202,9 +202,10 @@ class ClaimReviewTaskRequest(BaseModel):
 
 @router.post(PROJECT + "/reviewtasks/claim")
 def claim_review_task(
-    project_name: str, body: ClaimReviewTaskRequest, request: Request, context: Context
+    project_name: str, request: Request, context: Context, body: ClaimReviewTaskRequest | None = None
 ) -> dict[str, Any]:
     who = reviewer(request)
+    body = body or ClaimReviewTaskRequest()
     if body.TaskId is not None:
         task: ReviewTask | None = tasks.claim_task(
             context.engine, project_name=project_name, task_id=body.TaskId, reviewer=who
