@@ -101,6 +101,19 @@ def _take_cap_slot(session, policy_id: int, now: datetime) -> bool:  # type: ign
     return bool(result.rowcount)
 
 
+def _cap_full(policy: ReviewPolicy, now: datetime) -> bool:
+    """Whether the policy as read at the start of the request has no place left (saves writing objects in vain)."""
+    hour_full = (
+        policy.hourly_cap is not None
+        and policy.hour_window == f"{now:%Y-%m-%dT%H}"
+        and policy.hour_count >= policy.hourly_cap
+    )
+    day_full = (
+        policy.daily_cap is not None and policy.day_window == f"{now:%Y-%m-%d}" and policy.day_count >= policy.daily_cap
+    )
+    return hour_full or day_full
+
+
 def _cap_reached(policy: ReviewPolicy, now: datetime) -> str:
     full_hour = policy.hour_window == f"{now:%Y-%m-%dT%H}" and policy.hourly_cap is not None
     return HOURLY_CAP_REACHED if full_hour and policy.hour_count >= (policy.hourly_cap or 0) else DAILY_CAP_REACHED
@@ -126,6 +139,8 @@ def route_detection(
     )
     if reason not in REASONS:
         return RoutingOutcome(routed=False, reason=reason)
+    if _cap_full(policy, detected_at):
+        return RoutingOutcome(routed=False, reason=_cap_reached(policy, detected_at))
     assert policy.id is not None and model.id is not None
     folder = media.task_folder(model.project_id)
     objects = {folder + media.image_name(image.image_format): (image.data, media.content_type(image.image_format))}
@@ -133,12 +148,14 @@ def route_detection(
     if prediction.anomaly_map is not None:
         objects[folder + "anomaly_map.png"] = (media.encode_anomaly_map(prediction.anomaly_map), "image/png")
     try:
+        # Objects first, outside the transaction, so the database's write lock is not held while storage syncs.
+        for key, (data, kind) in objects.items():
+            context.store.put(key, data, kind)
         with transaction(context.engine) as session:
             if not _take_cap_slot(session, policy.id, detected_at):
                 fresh = session.get(ReviewPolicy, policy.id)
+                media.delete_quietly(context.store, list(objects))
                 return RoutingOutcome(routed=False, reason=_cap_reached(fresh or policy, detected_at))
-            for key, (data, kind) in objects.items():
-                context.store.put(key, data, kind)
             task = ReviewTask(
                 project_id=model.project_id,
                 model_id=model.id,
