@@ -82,9 +82,9 @@ def put_policy(
     if found:
         raise ValidationException("The review policy is not valid: " + "; ".join(found) + ".")
     project, scope = _scope(session, project_name=project_name, model_version=model_version)
-    policy = _policy_row(session, project_id=project.id, scope=scope)  # type: ignore[arg-type]
+    assert project.id is not None
+    policy = _policy_row(session, project_id=project.id, scope=scope)
     if policy is None:
-        assert project.id is not None
         policy = ReviewPolicy(project_id=project.id, model_version=scope, sampling_seed=secrets.token_hex(16))
     low, high = settings.score_band if settings.score_band is not None else (None, None)
     policy.confidence_below = settings.confidence_below

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, or_, update
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from service.context import AppContext
 from service.db.engine import transaction
@@ -72,7 +72,8 @@ def decide(policy: ReviewPolicy, *, score: float, confidence: float, is_anomalou
     return NOT_MATCHED
 
 
-def _take_cap_slot(session, policy_id: int, now: datetime) -> bool:  # type: ignore[no-untyped-def]
+def _take_cap_slot(session: Session, policy_id: int, now: datetime) -> bool:
+    """Count one more routed detection in the hour and day windows, unless a cap is reached; True when counted."""
     hour, day = f"{now:%Y-%m-%dT%H}", f"{now:%Y-%m-%d}"
     result = session.execute(
         update(ReviewPolicy)
@@ -98,7 +99,7 @@ def _take_cap_slot(session, policy_id: int, now: datetime) -> bool:  # type: ign
             day_window=day,
         )
     )
-    return bool(result.rowcount)
+    return bool(getattr(result, "rowcount", 0))
 
 
 def _cap_full(policy: ReviewPolicy, now: datetime) -> bool:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from service.db.engine import transaction
 from service.db.models import Project, ReviewAction, ReviewTask, utcnow
@@ -125,7 +126,10 @@ def list_tasks(
         return rows, actions_of(session, [row.id for row in rows[:limit] if row.id is not None])
 
 
-def _candidates(project_id: int, reviewer: str, *, audits: bool, model_version: int | None):  # type: ignore[no-untyped-def]
+def _candidates(
+    project_id: int, reviewer: str, *, audits: bool, model_version: int | None
+) -> SelectOfScalar[ReviewTask]:
+    """The first pending task of one kind this reviewer has not acted on; skipped when another claimer locks it."""
     acted = select(ReviewAction.task_id).where(
         ReviewAction.project_id == project_id, ReviewAction.reviewer == reviewer
     )
