@@ -150,8 +150,7 @@ def route_detection(
         objects[folder + "anomaly_map.png"] = (media.encode_anomaly_map(prediction.anomaly_map), "image/png")
     try:
         # Objects first, outside the transaction, so the database's write lock is not held while storage syncs.
-        for key, (data, kind) in objects.items():
-            context.store.put(key, data, kind)
+        media.put_all(context.store, objects)
         with transaction(context.engine) as session:
             if not _take_cap_slot(session, policy.id, detected_at):
                 fresh = session.get(ReviewPolicy, policy.id)
