@@ -10,6 +10,7 @@ from cli.commands.detect import detect_anomalies
 from cli.commands.keys import keys
 from cli.commands.models import models
 from cli.commands.projects import projects
+from cli.commands.review import review
 from cli.commands.server import server
 from cli.commands.weights import weights
 from cli.session import Session
@@ -43,5 +44,5 @@ def cli(ctx: click.Context, profile: str | None, endpoint_url: str | None) -> No
     ctx.call_on_close(session.close)
 
 
-for command in (server, configure, keys, projects, datasets, models, detect_anomalies, demo, weights):
+for command in (server, configure, keys, projects, datasets, models, detect_anomalies, review, demo, weights):
     cli.add_command(command)

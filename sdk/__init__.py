@@ -16,7 +16,7 @@ from sdk._default import default_client, set_default_client
 from sdk.aio import AsyncModel
 from sdk.boto import boto3_client, data_path
 from sdk.client import AsyncClient, Client
-from sdk.detection import Box, DetectionResult
+from sdk.detection import Box, DetectionResult, HumanReview
 from sdk.errors import (
     AccessDeniedError,
     APIConnectionError,
@@ -46,6 +46,7 @@ from sdk.resources.evaluation import (
 )
 from sdk.resources.models import Model
 from sdk.resources.projects import Project
+from sdk.resources.review import AddedReviews, Proportion, ReviewPolicy, ReviewStatistics, ReviewTask
 from sdk.resources.uploads import ImportResult, UploadResult
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "AccessDeniedError",
     "AccessKey",
     "AccessKeyRole",
+    "AddedReviews",
     "AsyncClient",
     "AsyncModel",
     "Box",
@@ -64,6 +66,7 @@ __all__ = [
     "DatasetEntry",
     "Detection",
     "DetectionResult",
+    "HumanReview",
     "ImportResult",
     "InternalServerError",
     "LookoutVisionError",
@@ -76,9 +79,13 @@ __all__ = [
     "NotFoundError",
     "OperatingPoint",
     "Project",
+    "Proportion",
     "QuotaExceededError",
     "RateInterval",
     "ResourceFailedError",
+    "ReviewPolicy",
+    "ReviewStatistics",
+    "ReviewTask",
     "TargetOutcome",
     "ThrottlingError",
     "TrainingJob",

@@ -62,12 +62,33 @@ def image_payload(image: ImageInput) -> tuple[bytes, str]:
     return path.read_bytes(), content_type
 
 
-class DetectionResult:
-    """One DetectAnomalies answer. `mask` and `mask_array` are None when the model returned no mask."""
+@dataclass(frozen=True)
+class HumanReview:
+    """What the project's review policy did with the detection (openlv extension)."""
 
-    def __init__(self, result: dict[str, Any], *, source: str | None = None) -> None:
+    routed: bool
+    reason: str
+    task_id: str | None = None
+
+
+class DetectionResult:
+    """One DetectAnomalies answer. `mask` and `mask_array` are None when the model returned no mask;
+    `human_review` is None when the project has no review policy."""
+
+    def __init__(
+        self, result: dict[str, Any], *, source: str | None = None, human_review: dict[str, Any] | None = None
+    ) -> None:
         self.raw = result
         self.source = source
+        self.human_review = (
+            HumanReview(
+                routed=bool(human_review.get("Routed")),
+                reason=str(human_review.get("Reason", "")),
+                task_id=human_review.get("TaskId"),
+            )
+            if human_review
+            else None
+        )
         self.is_anomalous = bool(result.get("IsAnomalous", False))
         self.confidence = float(result.get("Confidence", 0.0))
         mask = result.get("AnomalyMask")

@@ -12,6 +12,7 @@ from service.context import AppContext
 from service.domain.detection_quota import DetectionImageQuota
 from service.domain.detections import DetectionRecord, purge_expired_images, save_detections
 from service.domain.hosting import Hosting
+from service.domain.review.media import purge_finished_tasks
 from service.domain.training_outcomes import settle_interrupted
 from service.hosting.autoscaling import ScalingPolicy
 from service.hosting.embedded import EmbeddedBackend
@@ -76,6 +77,12 @@ def open_hosting(context: AppContext) -> Hosting:
         cache,
         recorder,
         settings,
-        sweep_retention=lambda: purge_expired_images(context.engine, context.store, retention_days=retention),
+        sweep_retention=lambda: _sweep(context, retention),
     )
     return Hosting(context=context, runtime=runtime)
+
+
+def _sweep(context: AppContext, retention_days: int) -> None:
+    """Expired detection images, and the objects of review tasks that ended longer than the retention ago."""
+    purge_expired_images(context.engine, context.store, retention_days=retention_days)
+    purge_finished_tasks(context.engine, context.store, retention_days=retention_days)

@@ -17,6 +17,18 @@ from sdk.resources.datasets import DatasetCollection
 from sdk.resources.detections import Detection, list_detections
 from sdk.resources.models import Model, create_model, list_models
 from sdk.resources.packaging import PackagingJob, describe_packaging_job, list_packaging_jobs
+from sdk.resources.review import (
+    AddedReviews,
+    ReviewPolicy,
+    ReviewStatistics,
+    ReviewTask,
+    add_reviews_to_dataset,
+    claim_next,
+    get_review_policy,
+    list_review_tasks,
+    put_review_policy,
+    review_statistics,
+)
 from sdk.resources.tags import TaggedResource
 
 
@@ -163,3 +175,38 @@ class Project(TaggedResource):
                 f"project {self.project_name} has {len(hosted)} hosted models ({versions}); name a model version"
             )
         return hosted[0]
+
+    @property
+    def review_policy(self) -> ReviewPolicy:
+        """The project's review routing policy (NotFoundError when it has none)."""
+        return get_review_policy(self.client, self.project_name)
+
+    def set_review_policy(self, **settings: Any) -> ReviewPolicy:
+        """PutReviewPolicy: `confidence_below=0.7, sampling_percent=5, model_version="2"`... (see `put_review_policy`)."""
+        return put_review_policy(self.client, self.project_name, **settings)
+
+    def review_tasks(
+        self,
+        *,
+        status: str | None = None,
+        model_version: str | None = None,
+        reason: str | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[ReviewTask]:
+        return list_review_tasks(
+            self.client, self.project_name, status=status, model_version=model_version, reason=reason, page_size=page_size
+        )
+
+    def review_task(self, task_id: str) -> ReviewTask:
+        return ReviewTask.get(self.project_name, task_id, client=self.client)
+
+    def next_review_task(self, *, model_version: str | None = None) -> ReviewTask | None:
+        """Claim the next review task (None when the queue is empty)."""
+        return claim_next(self.client, self.project_name, model_version=model_version)
+
+    def add_reviews_to_dataset(self, dataset_type: str, **selection: Any) -> AddedReviews:
+        """`task_ids=[...]`, or a filter: `model_version`, `reason`, `verdict` (every completed task by default)."""
+        return add_reviews_to_dataset(self.client, self.project_name, dataset_type, **selection)
+
+    def review_statistics(self, model_version: str) -> ReviewStatistics:
+        return review_statistics(self.client, self.project_name, model_version)

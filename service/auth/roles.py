@@ -68,6 +68,17 @@ OPERATION_ROLES: dict[str, frozenset[Role]] = {
     "CreateAccessKey": ADMIN_ONLY,
     "ListAccessKeys": ADMIN_ONLY,
     "DeleteAccessKey": ADMIN_ONLY,
+    # human review: the queue for reviewers, the policy, learning and statistics for admins
+    "ListReviewTasks": REVIEWERS,
+    "ClaimReviewTask": REVIEWERS,
+    "DescribeReviewTask": REVIEWERS,
+    "CompleteReviewTask": REVIEWERS,
+    "ReleaseReviewTask": REVIEWERS,
+    "SkipReviewTask": REVIEWERS,
+    "PutReviewPolicy": ADMIN_ONLY,
+    "DescribeReviewPolicy": ADMIN_ONLY,
+    "AddReviewsToDataset": ADMIN_ONLY,
+    "DescribeReviewStatistics": ADMIN_ONLY,
     # the API's own OpenAPI description (service.api.docs)
     "DescribeApi": READERS,
 }

@@ -216,3 +216,97 @@ class ObjectDeletion(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=1024)
     queued_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewPolicy(SQLModel, table=True):
+    """When DetectAnomalies routes a detection to human review: per project (`model_version` 0) or per model version.
+
+    The hour and day counters serve HourlyCap and DailyCap: a routed detection takes a place with one conditional
+    UPDATE, so concurrent requests never exceed a cap.
+    """
+
+    __table_args__ = (UniqueConstraint("project_id", "model_version"), NEVER_REUSE_IDS)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", ondelete="CASCADE", index=True)
+    model_version: int = 0
+    confidence_below: float | None = None
+    score_band_low: float | None = None
+    score_band_high: float | None = None
+    sampling_percent: float = 0.0
+    all_anomalous: bool = False
+    hourly_cap: int | None = None
+    daily_cap: int | None = None
+    paused: bool = False
+    required_reviews: int = 1
+    lease_seconds: int = 300
+    task_ttl_seconds: int = 604800
+    sampling_seed: str = Field(max_length=64)
+    hour_window: str = Field(default="", max_length=16)
+    hour_count: int = 0
+    day_window: str = Field(default="", max_length=16)
+    day_count: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(default="", max_length=128)
+
+
+class ReviewTask(SQLModel, table=True):
+    """One detection routed to human review: the model's verdict, the task's own copies of the image, anomaly map and
+    mask (kept whatever the detections retention says), the queue state and the final human verdict."""
+
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", ondelete="CASCADE", index=True)
+    model_id: int = Field(foreign_key="model.id", ondelete="CASCADE", index=True)
+    model_version: int
+    reason: str = Field(max_length=32, index=True)
+    sampled: bool = False
+    status: str = Field(max_length=16, index=True)
+    priority: float = 0.0
+    detected_at: datetime
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    expires_at: datetime
+    caller: str = Field(default="", max_length=128)
+    is_anomalous: bool
+    confidence: float
+    score: float
+    threshold: float
+    anomaly_fraction: float
+    image_key: str | None = Field(default=None, max_length=1024)
+    image_format: str = Field(max_length=8)
+    width: int
+    height: int
+    anomaly_map_key: str | None = Field(default=None, max_length=1024)
+    mask_key: str | None = Field(default=None, max_length=1024)
+    required_reviews: int = 1
+    lease_seconds: int = 300
+    claimed_by: str | None = Field(default=None, max_length=128)
+    claimed_at: datetime | None = None
+    lease_expires_at: datetime | None = None
+    human_verdict: str | None = Field(default=None, max_length=16)
+    human_mask_key: str | None = Field(default=None, max_length=1024)
+    disputed: bool = False
+    completed_at: datetime | None = None
+    ended_at: datetime | None = None
+    added_to: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ReviewAction(SQLModel, table=True):
+    """The audit trail of review tasks: every verdict (and skip) with who, when, and what the model had said."""
+
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="reviewtask.id", ondelete="CASCADE", index=True)
+    project_id: int = Field(foreign_key="project.id", ondelete="CASCADE", index=True)
+    reviewer: str = Field(max_length=128, index=True)
+    action: str = Field(max_length=16)
+    acted_at: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime | None = None
+    model_is_anomalous: bool
+    model_confidence: float
+    model_score: float
+    verdict: str | None = Field(default=None, max_length=16)
+    note: str = Field(default="", max_length=1000)
+    mask_key: str | None = Field(default=None, max_length=1024)

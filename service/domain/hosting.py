@@ -28,6 +28,8 @@ from service.db.models import Model, utcnow
 from service.domain.detections import DetectionRecord
 from service.domain.images import decode_image
 from service.domain.model_status import STARTABLE, STOPPABLE, ModelStatus, require_status
+from service.domain.review.policy import effective_policy
+from service.domain.review.routing import RoutedImage, RoutingOutcome, route_detection
 from service.domain.training_runs import ARTIFACTS_FOLDER, get_model
 from service.errors import ConflictException, ThrottlingException, ValidationException
 from service.hosting.backend import InferenceRequest, NotDeployed, Overloaded, Prediction
@@ -189,25 +191,41 @@ def resume_hosting(hosting: Hosting) -> list[str]:
 class Detected:
     model_version: int
     prediction: Prediction
+    review: RoutingOutcome | None = None
+    """Whether the project's review policy routed the detection to a reviewer; None without a policy."""
 
 
 def detect_anomalies(
     hosting: Hosting, *, project_name: str, version: str, body: bytes, content_type: str, caller: str
 ) -> Detected:
-    """Judge one image with a hosted model at its current threshold (read per request) and log the detection."""
+    """Judge one image with a hosted model at its current threshold (read per request), route it to human review
+    when the review policy (also read per request) says so, and log the detection."""
     started = time.perf_counter()
     with transaction(hosting.engine) as session:
         model = get_model(session, project_name=project_name, version=version)
         if model.status != ModelStatus.HOSTED:
             raise _not_hosted(project_name, model)
+        policy = effective_policy(session, project_id=model.project_id, model_version=model.version)
     assert model.id is not None
     image = decode_image(body, content_type=content_type, settings=hosting.context.settings)
     prediction = _infer(hosting, model, project_name, InferenceRequest(image.pixels, model.image_threshold))
+    detected_at = utcnow()
+    review = None
+    if policy is not None:
+        review = route_detection(
+            hosting.context,
+            policy=policy,
+            model=model,
+            prediction=prediction,
+            image=RoutedImage(data=body, image_format=image.format, width=image.width, height=image.height),
+            detected_at=detected_at,
+            caller=caller,
+        )
     hosting.runtime.recorder.record(
         DetectionRecord(
             model_id=model.id,
             model_version=model.version,
-            detected_at=utcnow(),
+            detected_at=detected_at,
             is_anomalous=prediction.is_anomalous,
             score=prediction.score,
             threshold=model.image_threshold,
@@ -221,7 +239,7 @@ def detect_anomalies(
             caller=caller,
         )
     )
-    return Detected(model_version=model.version, prediction=prediction)
+    return Detected(model_version=model.version, prediction=prediction, review=review)
 
 
 def _infer(hosting: Hosting, model: Model, project_name: str, request: InferenceRequest) -> Prediction:

@@ -35,7 +35,8 @@ class Prediction:
     """A unit's answer for one image.
 
     score: normalised anomaly score in [0, 1] (0.5 was the training threshold); anomaly_fraction: share of the image
-    the mask covers, 0..1; mask_png: the anomaly mask at the image's size, one colour per class, as a PNG.
+    the mask covers, 0..1; mask_png: the anomaly mask at the image's size, one colour per class, as a PNG;
+    anomaly_map: the normalised anomaly map at the model's resolution (what a review task's heatmap is drawn from).
     """
 
     score: float
@@ -43,6 +44,7 @@ class Prediction:
     confidence: float
     anomaly_fraction: float
     mask_png: bytes
+    anomaly_map: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

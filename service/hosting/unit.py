@@ -119,6 +119,7 @@ class InferenceUnit:
                         confidence=confidence,
                         anomaly_fraction=fraction,
                         mask_png=mask,
+                        anomaly_map=np.asarray(anomaly_map, dtype=np.float32),
                     )
                 )
         except Exception as exc:

@@ -56,6 +56,17 @@ ALLOWED: dict[str, set[str]] = {
     "ListTagsForResource": {ADMIN},
     "CreateAccessKey": {ADMIN},
     "ListAccessKeys": {ADMIN},
+    # human review
+    "ListReviewTasks": {ADMIN, REVIEWER},
+    "ClaimReviewTask": {ADMIN, REVIEWER},
+    "DescribeReviewTask": {ADMIN, REVIEWER},
+    "CompleteReviewTask": {ADMIN, REVIEWER},
+    "ReleaseReviewTask": {ADMIN, REVIEWER},
+    "SkipReviewTask": {ADMIN, REVIEWER},
+    "PutReviewPolicy": {ADMIN},
+    "DescribeReviewPolicy": {ADMIN},
+    "AddReviewsToDataset": {ADMIN},
+    "DescribeReviewStatistics": {ADMIN},
     # the API's own OpenAPI description, for every signed caller
     "DescribeApi": {ADMIN, REVIEWER, INFERENCE},
     "DeleteAccessKey": {ADMIN},

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from service.api.deps import ClientToken, Context
 from service.domain import hosting
 from service.domain.idempotency import run_idempotent
+from service.domain.review.routing import RoutingOutcome
 from service.hosting.backend import Prediction
 from service.hosting.verdict import ANOMALY_COLOR, ANOMALY_LABEL, BACKGROUND_COLOR, BACKGROUND_LABEL
 
@@ -90,7 +91,18 @@ def detect_anomalies(
         content_type=content_type,
         caller=getattr(request.state, "access_key_id", "anonymous"),
     )
-    return {"DetectAnomalyResult": detect_anomaly_result(detected.prediction)}
+    response: dict[str, Any] = {"DetectAnomalyResult": detect_anomaly_result(detected.prediction)}
+    if detected.review is not None:
+        response["HumanReview"] = human_review(detected.review)
+    return response
+
+
+def human_review(outcome: RoutingOutcome) -> dict[str, Any]:
+    """openlv's extension member of the reply: whether the detection went to a reviewer, and why (or why not)."""
+    review: dict[str, Any] = {"Routed": outcome.routed, "Reason": outcome.reason}
+    if outcome.task_id is not None:
+        review["TaskId"] = str(outcome.task_id)
+    return review
 
 
 def detect_anomaly_result(prediction: Prediction) -> dict[str, Any]:
