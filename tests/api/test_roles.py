@@ -83,6 +83,7 @@ PATH_VALUES = {
     "job_name": "no-such-job",
     "resource_arn": quote(f"arn:aws:lookoutvision:us-east-1:000000000000:project/{MISSING_PROJECT}", safe=""),
     "access_key_id": "LVAKNOSUCHKEY0000000",
+    "task_id": "999999",
 }
 
 

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from PIL import Image
 from sqlmodel import col, func, select
 
+from service.auth.roles import Role
 from service.db.engine import transaction
 from service.db.models import ReviewAction
 from tests.helpers.live_server import LiveServer
@@ -262,7 +263,7 @@ def test_deleting_the_model_and_project_takes_their_tasks_and_policy(
 
 def test_claim_without_a_body_takes_the_next_task(server: LiveServer, project_name: str) -> None:
     [task_id] = seed_tasks(server, project_name, [0.5])
-    pair = server.context.keys.create(description="curl-like reviewer")
+    pair = server.context.keys.create(role=Role.REVIEWER, description="curl-like reviewer")
     url = f"{server.url}/2020-11-20/projects/{project_name}/reviewtasks/claim"
     headers = signed_headers("POST", url, body=b"", headers={}, unsigned_payload=False,
                              access_key_id=pair.access_key_id, secret_access_key=pair.secret_access_key,

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 import sdk
+from service.auth.roles import Role
 from tests.helpers.live_server import LiveServer
 from tests.review.seed import SIZE, png, seed_tasks
 from tests.sdk.conftest import sdk_client
@@ -26,7 +27,7 @@ def test_policy_round_trip(project: sdk.Project) -> None:
 
 def test_review_tasks_claim_complete_release_and_statistics(server: LiveServer, project: sdk.Project) -> None:
     ids = seed_tasks(server, project.name, [0.3, 0.55, 0.9], sampled={2})
-    pair = server.context.keys.create(description="sdk reviewer")
+    pair = server.context.keys.create(role=Role.REVIEWER, description="sdk reviewer")
     with sdk_client(server) as admin, sdk.Client(
         server.url, access_key_id=pair.access_key_id, secret_access_key=pair.secret_access_key,
         region=server.settings.region,
