@@ -2,7 +2,7 @@
 
 ```
 <folder>/model.pt            state_dict, hyperparameters, normalisation stats (torch.load(weights_only=True) safe)
-<folder>/metadata.json       model name, hyperparameters, image size, stats, thresholds, metrics, per-image evaluation,
+<folder>/metadata.json       model name, hyperparameters, image size, tiling (null: none), stats, thresholds, metrics, per-image evaluation,
                              input/output description, library versions
 <folder>/model.onnx          the whole pipeline: uint8 (B, H, W, 3) any size -> normalised pred_score, anomaly_map
 <folder>/openvino/model.xml  the same graph as OpenVINO IR (+ model.bin), fp32
@@ -28,6 +28,7 @@ from service.engine.export import INPUT_NAME, OUTPUT_NAMES, export_onnx, export_
 from service.engine.inference.layout import CHECKPOINT_FILE, METADATA_FILE, ONNX_FILE, OPENVINO_DIR
 from service.engine.normalization import NormalizationStats
 from service.engine.registry import get_spec, parse_hyperparameters
+from service.engine.tiling import TileLayout
 from service.engine.training import CancelFlag, Evaluation, ProgressSink, TrainedModel
 from service.engine.training.progress import Reporter
 
@@ -47,6 +48,7 @@ def build_metadata(trained: TrainedModel) -> dict[str, Any]:
         "model_name": trained.model_name,
         "hyperparameters": trained.hyperparameters.model_dump(mode="json"),
         "image_size": trained.image_size,
+        "tiling": trained.tiling.to_dict() if trained.tiling is not None else None,
         "weights": trained.weights,
         "seed": trained.seed,
         "normalization": trained.stats.to_dict(),
@@ -66,6 +68,7 @@ def _checkpoint(trained: TrainedModel) -> dict[str, Any]:
         "model_name": trained.model_name,
         "hyperparameters": trained.hyperparameters.model_dump(mode="json"),
         "stats": trained.stats.to_dict(),
+        "tiling": trained.tiling.to_dict() if trained.tiling is not None else None,
         "weights": trained.weights,
         "seed": trained.seed,
         "state_dict": trained.model.state_dict(),
@@ -152,4 +155,5 @@ def load(folder: Path) -> TrainedModel:
         evaluation=Evaluation.from_dict({"metrics": described["metrics"], "images": described["evaluation"]}),
         weights=checkpoint["weights"],
         seed=checkpoint["seed"],
+        tiling=TileLayout.from_dict(checkpoint.get("tiling")),
     )

@@ -6,6 +6,7 @@ from torch import nn
 
 from service.engine.models.base import Hyperparameters
 from service.engine.normalization import NormalizationStats, ScoreNormalizer
+from service.engine.tiling import TileLayout
 from service.engine.training.evaluation import Evaluation
 
 
@@ -24,6 +25,7 @@ class TrainedModel:
     evaluation: Evaluation
     weights: str | None = None
     seed: int = 0
+    tiling: TileLayout | None = None
 
     @property
     def image_size(self) -> int:
