@@ -50,6 +50,7 @@ class CreateModelRequest(BaseModel):
     Hyperparameters: dict[str, str] | None = None
     BackboneWeights: str | None = Field(default=None, min_length=1, max_length=1024)
     ImageSize: int | None = Field(default=None, ge=64, le=1024)
+    TileSize: str | None = Field(default=None, pattern=r"^(auto|[0-9]{1,5})$")
 
 
 def _arn(settings: Settings, project: Project, model: Model) -> str:
@@ -101,6 +102,7 @@ def create_model(
             hyperparameters=body.Hyperparameters,
             backbone_weights=body.BackboneWeights,
             image_size=body.ImageSize,
+            tile_size=body.TileSize,
         )
         model, job = training_runs.create_model(
             session,
