@@ -51,6 +51,7 @@ def models() -> None:
 @click.option("--hyperparameter", "-H", "hyperparameters", multiple=True, help="KEY=VALUE, repeatable.")
 @click.option("--weights", help="Backbone weights: imagenet or random.")
 @click.option("--image-size", type=click.IntRange(64, 1024), help="Input size in pixels.")
+@click.option("--tile-size", help="Tile side in pixels of the original images, or auto (default: no tiling).")
 @click.option("--description", help="A description of the model version.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until trained, with a progress bar.")
 @click.option("--timeout", type=float, default=3600, show_default=True, help="Seconds to wait.")
@@ -61,6 +62,7 @@ def train(
     hyperparameters: tuple[str, ...],
     weights: str | None,
     image_size: int | None,
+    tile_size: str | None,
     description: str | None,
     wait: bool,
     timeout: float,
@@ -72,6 +74,7 @@ def train(
         hyperparameters=_parse_hyperparameters(hyperparameters),
         weights=weights,
         image_size=image_size,
+        tile_size=tile_size,
         description=description,
     )
     status(

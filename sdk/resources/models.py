@@ -276,6 +276,7 @@ def create_model(
     hyperparameters: Mapping[str, Any] | None = None,
     weights: str | None = None,
     image_size: int | None = None,
+    tile_size: int | str | None = None,
     description: str | None = None,
     output_s3_uri: str | None = None,
     tags: Mapping[str, str] | None = None,
@@ -289,6 +290,7 @@ def create_model(
         else None,
         "BackboneWeights": weights,
         "ImageSize": image_size,
+        "TileSize": str(tile_size) if tile_size is not None else None,
         "Description": description,
         "Tags": [{"Key": key, "Value": value} for key, value in tags.items()] if tags else None,
     }

@@ -117,11 +117,15 @@ class Project(TaggedResource):
         hyperparameters: Mapping[str, Any] | None = None,
         weights: str | None = None,
         image_size: int | None = None,
+        tile_size: int | str | None = None,
         description: str | None = None,
         output_s3_uri: str | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> Model:
-        """Start training a new model version (CreateModel); call `.wait()` on the result to block until trained."""
+        """Start training a new model version (CreateModel); call `.wait()` on the result to block until trained.
+
+        `tile_size` (pixels or "auto") trains and infers on tiles of the full-resolution images: small defects on
+        large images."""
         return create_model(
             self.client,
             self.project_name,
@@ -129,6 +133,7 @@ class Project(TaggedResource):
             hyperparameters=hyperparameters,
             weights=weights,
             image_size=image_size,
+            tile_size=tile_size,
             description=description,
             output_s3_uri=output_s3_uri,
             tags=tags,

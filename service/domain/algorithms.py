@@ -59,13 +59,17 @@ def choose_training(
     backbone_weights: str | None,
     image_size: int | None,
     weights_dir: Path,
+    tile_size: str | None = None,
 ) -> TrainingChoice:
     """Validate the extension fields against the engine's registry; ValidationException says what to change.
 
     `weights_dir` is the service's ImageNet checkpoint folder (`Settings.resolved_weights_dir`), the one the training
-    worker reads."""
+    worker reads. `tile_size` (TileSize: pixels, "auto" or "0") is kept among the hyperparameters as `tile_size`, where
+    the engine's tiling settings live for every model (with `tile_overlap`, `tile_batch_size`).
+    """
     from service.engine import registry
     from service.engine.errors import EngineError
+    from service.engine.tiling import split_tiling
 
     name = algorithm or default_algorithm(weights_dir)
     known = [spec.name for spec in registry.list_models()]
@@ -73,12 +77,13 @@ def choose_training(
         raise ValidationException(f"Unknown Algorithm {name!r}; choose one of: {', '.join(known)}.")
     choice = TrainingChoice(
         algorithm=name,
-        hyperparameters=dict(hyperparameters or {}),
+        hyperparameters={**(hyperparameters or {}), **({"tile_size": tile_size} if tile_size is not None else {})},
         backbone_weights=backbone_weights or "imagenet",
         image_size=image_size,
     )
     try:
-        registry.parse_hyperparameters(name, choice.engine_hyperparameters())
+        _, model_hyperparameters = split_tiling(choice.engine_hyperparameters())
+        registry.parse_hyperparameters(name, model_hyperparameters)
     except EngineError as exc:
         raise ValidationException(f"Invalid Hyperparameters: {exc}") from None
     _check_weights(choice, weights_dir)

@@ -4,7 +4,7 @@
 <folder>/model.pt            state_dict, hyperparameters, normalisation stats and score scale
                              (torch.load(weights_only=True) safe; a checkpoint without a score scale is CLIPPED, the
                              scale of every model saved before the scale was recorded)
-<folder>/metadata.json       model name, hyperparameters, image size, stats, score scale, thresholds, metrics,
+<folder>/metadata.json       model name, hyperparameters, image size, tiling (null: none), stats, score scale, thresholds, metrics,
                              per-image evaluation, input/output description, library versions
 <folder>/model.onnx          the whole pipeline: uint8 (B, H, W, 3) any size -> normalised pred_score, anomaly_map
 <folder>/openvino/model.xml  the same graph as OpenVINO IR (+ model.bin), fp32
@@ -31,6 +31,7 @@ from service.engine.inference.layout import CHECKPOINT_FILE, METADATA_FILE, ONNX
 from service.engine.normalised import NORMALISED_THRESHOLD
 from service.engine.normalization import LEGACY_SCALE, NormalizationStats, ScoreScale
 from service.engine.registry import get_spec, parse_hyperparameters
+from service.engine.tiling import TileLayout
 from service.engine.training import CancelFlag, Evaluation, ProgressSink, TrainedModel
 from service.engine.training.progress import Reporter
 
@@ -48,6 +49,7 @@ def build_metadata(trained: TrainedModel) -> dict[str, Any]:
         "model_name": trained.model_name,
         "hyperparameters": trained.hyperparameters.model_dump(mode="json"),
         "image_size": trained.image_size,
+        "tiling": trained.tiling.to_dict() if trained.tiling is not None else None,
         "weights": trained.weights,
         "seed": trained.seed,
         "normalization": trained.stats.to_dict(),
@@ -69,6 +71,7 @@ def _checkpoint(trained: TrainedModel) -> dict[str, Any]:
         "hyperparameters": trained.hyperparameters.model_dump(mode="json"),
         "stats": trained.stats.to_dict(),
         "score_scale": str(trained.score_scale),
+        "tiling": trained.tiling.to_dict() if trained.tiling is not None else None,
         "weights": trained.weights,
         "seed": trained.seed,
         "state_dict": trained.model.state_dict(),
@@ -156,4 +159,5 @@ def load(folder: Path) -> TrainedModel:
         weights=checkpoint["weights"],
         seed=checkpoint["seed"],
         score_scale=ScoreScale(checkpoint.get("score_scale", LEGACY_SCALE)),
+        tiling=TileLayout.from_dict(checkpoint.get("tiling")),
     )

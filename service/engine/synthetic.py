@@ -178,3 +178,36 @@ def make_synthetic_dataset(
             _save(_exact_uint8(base, defective, mask, _random_gain(rng)), root / "test" / defect / f"{index:03d}.png")
             _save(mask.astype(np.uint8) * 255, root / "ground_truth" / defect / f"{index:03d}_mask.png")
     return root
+
+
+def make_small_defect_dataset(
+    root: Path,
+    *,
+    n_train: int = 8,
+    n_test_good: int = 6,
+    n_test_defect: int = 6,
+    size: int = 512,
+    defect_pixels: int = 3,
+    seed: int = 0,
+) -> Path:
+    """Large "texture" images whose only defect is a pin hole `defect_pixels` wide (a dark or bright dot): what
+    resizing a whole image to a model's input size erases and tiling keeps. MVTec layout as `make_synthetic_dataset`,
+    one defect folder `pinhole`; the same arguments always produce the same files."""
+    if size < 64 or not 1 <= defect_pixels <= size // 16:
+        raise ValueError(f"need size >= 64 and 1 <= defect_pixels <= size / 16, got {size} and {defect_pixels}")
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    for split, count in (("train", n_train), ("test", n_test_good)):
+        for index in range(count):
+            image, _ = _texture(rng, size)
+            _save(_to_uint8(image, _random_gain(rng)), root / split / "good" / f"{index:03d}.png")
+    for index in range(n_test_defect):
+        base, _ = _texture(rng, size)
+        top, left = rng.integers(defect_pixels, size - 2 * defect_pixels, 2)
+        mask = np.zeros((size, size), dtype=bool)
+        mask[top : top + defect_pixels, left : left + defect_pixels] = True
+        defective = base.copy()
+        defective[mask] += rng.choice([-1.0, 1.0]) * 0.4
+        _save(_exact_uint8(base, defective, mask, _random_gain(rng)), root / "test" / "pinhole" / f"{index:03d}.png")
+        _save(mask.astype(np.uint8) * 255, root / "ground_truth" / "pinhole" / f"{index:03d}_mask.png")
+    return root

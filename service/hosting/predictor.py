@@ -6,7 +6,7 @@ from typing import Protocol
 
 import numpy as np
 
-from service.engine.inference import Inferencer, OnnxInferencer, OpenVinoInferencer
+from service.engine.inference import Inferencer, OnnxInferencer, OpenVinoInferencer, read_tiling
 from service.engine.inference.layout import METADATA_FILE, ONNX_FILE, OPENVINO_DIR, OPENVINO_FILE
 from service.hosting.backend import DeploymentError
 
@@ -41,10 +41,13 @@ def model_image_size(artifacts_dir: Path) -> int:
 def load_predictor(artifacts_dir: Path, *, runtime: str, threads: int) -> BatchPredictor:
     """A warmed-up predictor for the artefacts in `artifacts_dir`, with `threads` intra-op threads."""
     try:
+        tiling = read_tiling(artifacts_dir)
         if runtime == "openvino":
-            inferencer: Inferencer = OpenVinoInferencer(artifacts_dir / OPENVINO_DIR / OPENVINO_FILE, threads)
+            inferencer: Inferencer = OpenVinoInferencer(
+                artifacts_dir / OPENVINO_DIR / OPENVINO_FILE, threads, tiling=tiling
+            )
         else:
-            inferencer = OnnxInferencer(artifacts_dir / ONNX_FILE, threads)
+            inferencer = OnnxInferencer(artifacts_dir / ONNX_FILE, threads, tiling=tiling)
         predictor = EnginePredictor(inferencer)
         size = model_image_size(artifacts_dir)
         predictor.predict(np.full((1, size, size, 3), 128, dtype=np.uint8))

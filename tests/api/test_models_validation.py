@@ -52,6 +52,9 @@ def test_train_only_project_needs_enough_to_split(
         ({"Algorithm": "patchcore", "Hyperparameters": {"coreset_ratio": "2"}}, "Invalid Hyperparameters"),
         ({"Algorithm": "patchcore", "Hyperparameters": {"unknown_knob": "1"}}, "unknown_knob"),
         ({"Algorithm": "patchcore", "BackboneWeights": "/no/such/file.pth"}, "BackboneWeights"),
+        ({"Algorithm": "draem", "TileSize": "8"}, "tile_size"),
+        ({"Algorithm": "draem", "TileSize": "big"}, "TileSize"),
+        ({"Algorithm": "draem", "Hyperparameters": {"tile_overlap": "1.5"}}, "tile_overlap"),
     ],
 )
 def test_extension_fields_are_checked(lv: Any, fields: dict[str, Any], expected: str) -> None:

@@ -275,6 +275,13 @@ def test_threshold_confidence_members(client: Any, wire: Wire) -> None:
     assert curves["Roc"] == bands["Roc"] and curves["ConfidenceLevel"] == 0.9
 
 
+def test_create_model_sends_the_tile_size(client: Any, wire: Wire) -> None:
+    client.create_model(ProjectName="widgets", OutputConfig=output, ImageSize=128, TileSize="auto")
+    assert _json_body(wire.last) == {"OutputConfig": output, "ImageSize": 128, "TileSize": "auto"}
+    with pytest.raises(botocore.exceptions.ParamValidationError):
+        client.create_model(ProjectName="widgets", OutputConfig=output, TileSize="")
+
+
 def test_image_size_below_minimum_is_refused_client_side(client: Any, wire: Wire) -> None:
     with pytest.raises(botocore.exceptions.ParamValidationError):
         client.create_model(ProjectName="widgets", OutputConfig=output, ImageSize=32)

@@ -50,6 +50,7 @@ class CreateModelRequest(BaseModel):
     Hyperparameters: dict[str, str] | None = None
     BackboneWeights: str | None = Field(default=None, min_length=1, max_length=1024)
     ImageSize: int | None = Field(default=None, ge=64, le=1024)
+    TileSize: str | None = Field(default=None, pattern=r"^(auto|[0-9]{1,5})$")
 
 
 def _arn(settings: Settings, project: Project, model: Model) -> str:
@@ -102,6 +103,7 @@ def create_model(
             backbone_weights=body.BackboneWeights,
             image_size=body.ImageSize,
             weights_dir=context.settings.resolved_weights_dir,
+            tile_size=body.TileSize,
         )
         model, _ = training_runs.create_model(
             work,

@@ -2,22 +2,32 @@
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from service.engine.inference.base import NORMALISED_THRESHOLD, Inferencer, InferenceResult
 from service.engine.inference.images import ImageLike, ImagesLike, to_rgb_array
 from service.engine.inference.layout import METADATA_FILE, ONNX_FILE, OPENVINO_DIR, OPENVINO_FILE
 from service.engine.inference.onnx import OnnxInferencer
 from service.engine.inference.openvino import OpenVinoInferencer
+from service.engine.tiling import TileLayout
 
 Backend = Literal["onnx", "openvino"]
 
 
+def read_tiling(folder: Path) -> TileLayout | None:
+    """The tile layout a saved model (or an edge bundle) records in its metadata; None for an untiled model."""
+    path = Path(folder) / METADATA_FILE
+    if not path.is_file():
+        return None
+    return TileLayout.from_dict(json.loads(path.read_text()).get("tiling"))
+
+
 def load_inferencer(folder: Path, backend: Backend = "onnx", threads: int | None = None) -> Inferencer:
-    """An inferencer for a saved model folder, with the thresholds its metadata records."""
+    """An inferencer for a saved model folder, with the thresholds and the tiling its metadata records."""
     folder = Path(folder)
     thresholds = json.loads((folder / METADATA_FILE).read_text()).get("thresholds", {})
-    limits = {
+    limits: dict[str, Any] = {
+        "tiling": read_tiling(folder),
         "image_threshold": float(thresholds.get("image", NORMALISED_THRESHOLD)),
         "pixel_threshold": float(thresholds.get("pixel", NORMALISED_THRESHOLD)),
     }
@@ -37,5 +47,6 @@ __all__ = [
     "OnnxInferencer",
     "OpenVinoInferencer",
     "load_inferencer",
+    "read_tiling",
     "to_rgb_array",
 ]

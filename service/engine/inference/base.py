@@ -6,14 +6,17 @@ from typing import NamedTuple
 import numpy as np
 
 from service.engine.inference.images import ImageLike, ImagesLike, to_batches, to_rgb_array
+from service.engine.inference.tiled import stitch_batch
 from service.engine.normalised import NORMALISED_THRESHOLD
-from service.engine.postprocess import Detection, postprocess
+from service.engine.postprocess import Detection, postprocess, resize_map
+from service.engine.tiling import TileLayout
 
 OUTPUT_NAMES = ("pred_score", "anomaly_map")
 
 
 class InferenceResult(NamedTuple):
-    """Normalised outputs: pred_score (B,) and anomaly_map (B, S, S) in [0, 1], S the model's input size."""
+    """Normalised outputs: pred_score (B,) and anomaly_map (B, S, S) in [0, 1], S the model's input size; for a tiled
+    model the maps are the stitched ones, (B, h, w) at the tiles' map scale of the input images."""
 
     pred_score: np.ndarray
     anomaly_map: np.ndarray
@@ -21,17 +24,30 @@ class InferenceResult(NamedTuple):
 
 class Inferencer(ABC):
     """Runs an exported pipeline. Thresholds apply to normalised scores, where training put both at 0.5; callers
-    that let users move the operating point pass their own."""
+    that let users move the operating point pass their own. With a `tiling` layout (a tiled model's, from its
+    metadata) every image is cut into tiles that run through the graph and are stitched back (`inference.tiled`)."""
 
     def __init__(
-        self, *, image_threshold: float = NORMALISED_THRESHOLD, pixel_threshold: float = NORMALISED_THRESHOLD
+        self,
+        *,
+        image_threshold: float = NORMALISED_THRESHOLD,
+        pixel_threshold: float = NORMALISED_THRESHOLD,
+        tiling: TileLayout | None = None,
     ) -> None:
         self.image_threshold = image_threshold
         self.pixel_threshold = pixel_threshold
+        self.tiling = tiling
 
     @abstractmethod
+    def run_graph(self, batch: np.ndarray) -> InferenceResult:
+        """Run the graph once on one uint8 (B, H, W, 3) batch."""
+
     def run(self, batch: np.ndarray) -> InferenceResult:
-        """Run the graph on one uint8 (B, H, W, 3) batch."""
+        """Normalised outputs for one uint8 (B, H, W, 3) batch: the graph's, or stitched from tiles."""
+        if self.tiling is None:
+            return self.run_graph(batch)
+        scores, maps = stitch_batch(lambda tiles: self.run_graph(tiles).anomaly_map, batch, self.tiling)
+        return InferenceResult(scores, maps)
 
     def predict(self, images: ImagesLike) -> InferenceResult:
         """Scores and maps for uint8 (B, H, W, 3) images, or a list of images (PIL, encoded bytes, arrays) of any
@@ -46,7 +62,8 @@ class Inferencer(ABC):
         maps = np.empty((count, *map_shape), dtype=np.float32)
         for positions, result in results:
             scores[positions] = result.pred_score
-            maps[positions] = result.anomaly_map
+            # Stitched maps follow each image's size; in a mixed-size call they share the first group's shape.
+            maps[positions] = [resize_map(one, map_shape) for one in result.anomaly_map]
         return InferenceResult(scores, maps)
 
     def predict_image(self, image: ImageLike) -> Detection:

@@ -6,6 +6,7 @@ import numpy as np
 import onnxruntime as ort
 
 from service.engine.inference.base import NORMALISED_THRESHOLD, OUTPUT_NAMES, Inferencer, InferenceResult
+from service.engine.tiling import TileLayout
 
 
 class OnnxInferencer(Inferencer):
@@ -19,8 +20,9 @@ class OnnxInferencer(Inferencer):
         *,
         image_threshold: float = NORMALISED_THRESHOLD,
         pixel_threshold: float = NORMALISED_THRESHOLD,
+        tiling: TileLayout | None = None,
     ) -> None:
-        super().__init__(image_threshold=image_threshold, pixel_threshold=pixel_threshold)
+        super().__init__(image_threshold=image_threshold, pixel_threshold=pixel_threshold, tiling=tiling)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.inter_op_num_threads = 1
@@ -29,6 +31,6 @@ class OnnxInferencer(Inferencer):
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
 
-    def run(self, batch: np.ndarray) -> InferenceResult:
+    def run_graph(self, batch: np.ndarray) -> InferenceResult:
         pred_score, anomaly_map = self.session.run(list(OUTPUT_NAMES), {self.input_name: batch})
         return InferenceResult(pred_score, anomaly_map)

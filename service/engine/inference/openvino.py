@@ -7,6 +7,7 @@ import numpy as np
 import openvino as ov
 
 from service.engine.inference.base import NORMALISED_THRESHOLD, OUTPUT_NAMES, Inferencer, InferenceResult
+from service.engine.tiling import TileLayout
 
 
 class OpenVinoInferencer(Inferencer):
@@ -23,8 +24,9 @@ class OpenVinoInferencer(Inferencer):
         device: str = "CPU",
         image_threshold: float = NORMALISED_THRESHOLD,
         pixel_threshold: float = NORMALISED_THRESHOLD,
+        tiling: TileLayout | None = None,
     ) -> None:
-        super().__init__(image_threshold=image_threshold, pixel_threshold=pixel_threshold)
+        super().__init__(image_threshold=image_threshold, pixel_threshold=pixel_threshold, tiling=tiling)
         config: dict[str, str | int] = {"INFERENCE_PRECISION_HINT": "f32"}
         if threads is not None:
             config["INFERENCE_NUM_THREADS"] = threads
@@ -38,7 +40,7 @@ class OpenVinoInferencer(Inferencer):
             request = self._local.request = self.compiled.create_infer_request()
         return request
 
-    def run(self, batch: np.ndarray) -> InferenceResult:
+    def run_graph(self, batch: np.ndarray) -> InferenceResult:
         results = self._request().infer([batch])
         pred_score, anomaly_map = (np.array(results[output]) for output in self.outputs)
         return InferenceResult(pred_score, anomaly_map)

@@ -15,12 +15,16 @@ import torch
 
 from service.engine.backbones.weights import imagenet_weights_path
 from service.engine.data import AnomalyDataModule, ImageRecord
+from service.engine.data.tiles import image_shape, tiled_train_loader
 from service.engine.errors import EngineError, WeightsUnavailableError
 from service.engine.models.base import AnomalyModule, Hyperparameters
 from service.engine.normalization import NormalizationStats, ScoreNormalizer, compute_stats
 from service.engine.registry import get_spec, parse_hyperparameters
+from service.engine.tiling import TileLayout, resolve_layout, split_tiling
+from service.engine.tiling.stats import tiled_stats
 from service.engine.training.evaluation import evaluate
 from service.engine.training.progress import CancelFlag, ProgressCallback, ProgressSink, Reporter
+from service.engine.training.tiled_validation import validate_tiled
 from service.engine.training.trained_model import TrainedModel
 from service.engine.types import InferenceBatch
 
@@ -62,9 +66,9 @@ def resolve_hyperparameters(
     model_name: str, values: dict[str, Any] | None, weights: str | None, seed: int
 ) -> Hyperparameters:
     """The model's typed hyperparameters. `weights` and `seed` fill the fields of those names when the model has
-    them and the caller did not set them explicitly in `values`."""
+    them and the caller did not set them explicitly in `values`. Tiling keys are not the model's (`split_tiling`)."""
     spec = get_spec(model_name)
-    resolved = dict(values or {})
+    _, resolved = split_tiling(values)
     fields = spec.hyperparameters.model_fields
     if "seed" in fields:
         resolved.setdefault("seed", seed)
@@ -159,6 +163,8 @@ def fit(
     Seeded (same seed, same data, same machine -> same model). `progress` receives `Progress` events; `cancel` (an
     Event or a callable) is checked before each batch and raises TrainingCancelledError. Nothing is written outside a
     temporary folder under `work_dir` (default: the system's), which is removed when the run ends in any way.
+    Tiling keys among `hyperparameters` (`tile_size`, `tile_overlap`, `tile_batch_size`; see `service.engine.tiling`)
+    train and validate on tiles of the full-resolution images instead of whole resized images.
     Raises EngineError for unusable data or hyperparameters, WeightsUnavailableError when backbone weights are missing.
     """
     _check_records(train_records, val_records)
@@ -166,15 +172,31 @@ def fit(
     reporter.report("loading", 0, 2, "building the model")
     L.seed_everything(seed, workers=True, verbose=False)
     settings = resolve_hyperparameters(model_name, hyperparameters, weights, seed)
+    tiling, _ = split_tiling(hyperparameters)
+    layout = resolve_layout(tiling, image_shape(train_records[0].image), settings.image_size) if tiling.enabled else None
     module = get_spec(model_name).build(with_local_weights(settings, weights_dir, weights_base_url))
     one_pass = _trainer_arguments(module)["max_epochs"] == 1
+    batch_size = int(getattr(settings, "batch_size", DEFAULT_BATCH_SIZE))
+    cache_bytes = 0 if one_pass else TRAIN_IMAGE_CACHE_BYTES
     data = AnomalyDataModule(
         train_records,
         val_records,
         image_size=settings.image_size,
-        batch_size=int(getattr(settings, "batch_size", DEFAULT_BATCH_SIZE)),
+        batch_size=batch_size,
         seed=seed,
-        train_cache_bytes=0 if one_pass else TRAIN_IMAGE_CACHE_BYTES,
+        train_cache_bytes=0 if layout is not None else cache_bytes,
+    )
+    train_loader = (
+        data.train_dataloader()
+        if layout is None
+        else tiled_train_loader(
+            train_records,
+            layout,
+            image_size=settings.image_size,
+            batch_size=batch_size,
+            seed=seed,
+            cache_bytes=cache_bytes,
+        )
     )
     reporter.report("loading", 1, 2, "model ready")
     if work_dir is not None:
@@ -183,14 +205,35 @@ def fit(
     try:
         with _quiet_lightning():
             trainer = _trainer(accelerator, root, ProgressCallback(reporter, settings), module)
-            trainer.fit(module, train_dataloaders=data.train_dataloader())
-            trainer.validate(module, dataloaders=data.val_dataloader(), verbose=False)
+            trainer.fit(module, train_dataloaders=train_loader)
+            if layout is None:
+                trainer.validate(module, dataloaders=data.val_dataloader(), verbose=False)
+                raw, masks = _validation_outputs(module), _masks(module)
+            else:
+                raw, masks = _validate_tiled(module, val_records, layout, settings.image_size, reporter)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     reporter.report("evaluating", 0, 1, "computing thresholds and metrics")
-    trained = _evaluate(model_name, module, settings, val_records, weights, seed)
+    trained = _evaluate(model_name, module, settings, val_records, raw, masks, weights, seed, layout)
     reporter.report("evaluating", 1, 1, "evaluation done")
     return trained
+
+
+def _validate_tiled(
+    module: AnomalyModule,
+    val_records: Sequence[ImageRecord],
+    layout: TileLayout,
+    image_size: int,
+    reporter: Reporter,
+) -> tuple[InferenceBatch, np.ndarray]:
+    reporter.report("validating", 0, len(val_records))
+    return validate_tiled(
+        module.model,
+        val_records,
+        layout,
+        image_size,
+        on_image=lambda done, total: reporter.report("validating", done, total),
+    )
 
 
 def _evaluate(
@@ -198,12 +241,15 @@ def _evaluate(
     module: AnomalyModule,
     settings: Hyperparameters,
     val_records: Sequence[ImageRecord],
+    raw: InferenceBatch,
+    masks: np.ndarray,
     weights: str | None,
     seed: int,
+    layout: TileLayout | None,
 ) -> TrainedModel:
-    raw = _validation_outputs(module)
-    masks = _masks(module)
     stats: NormalizationStats = compute_stats(raw.pred_score, [r.label for r in val_records], raw.anomaly_map, masks)
+    if layout is not None:
+        stats = tiled_stats(stats)
     with torch.no_grad():
         normalised = ScoreNormalizer(stats)(raw)
     evaluation = evaluate(
@@ -218,4 +264,5 @@ def _evaluate(
         evaluation=evaluation,
         weights=getattr(settings, "weights", None),
         seed=seed,
+        tiling=layout,
     )

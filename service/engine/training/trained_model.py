@@ -6,6 +6,7 @@ from torch import nn
 
 from service.engine.models.base import Hyperparameters
 from service.engine.normalization import NormalizationStats, ScoreNormalizer, ScoreScale
+from service.engine.tiling import TileLayout
 from service.engine.training.evaluation import Evaluation
 
 
@@ -26,6 +27,7 @@ class TrainedModel:
     weights: str | None = None
     seed: int = 0
     score_scale: ScoreScale = ScoreScale.UNSATURATED
+    tiling: TileLayout | None = None
 
     @property
     def image_size(self) -> int:
