@@ -24,7 +24,7 @@ from service.engine.tiling import TileLayout, resolve_layout, split_tiling
 from service.engine.tiling.stats import tiled_stats
 from service.engine.training.evaluation import evaluate
 from service.engine.training.progress import CancelFlag, ProgressCallback, ProgressSink, Reporter
-from service.engine.training.tiled_validation import validate_tiled
+from service.engine.training.tiled_validation import stitched_normalised_scores, validate_tiled
 from service.engine.training.trained_model import TrainedModel
 from service.engine.types import InferenceBatch
 
@@ -236,6 +236,19 @@ def _validate_tiled(
     )
 
 
+def _stitched_normalised_scores(
+    module: AnomalyModule,
+    val_records: Sequence[ImageRecord],
+    layout: TileLayout,
+    image_size: int,
+    normaliser: ScoreNormalizer,
+) -> torch.Tensor:
+    def normalise(maps: torch.Tensor) -> torch.Tensor:
+        return normaliser(InferenceBatch(pred_score=torch.zeros(maps.shape[0]), anomaly_map=maps)).anomaly_map
+
+    return stitched_normalised_scores(module.model, val_records, layout, image_size, normalise)
+
+
 def _evaluate(
     model_name: str,
     module: AnomalyModule,
@@ -250,8 +263,14 @@ def _evaluate(
     stats: NormalizationStats = compute_stats(raw.pred_score, [r.label for r in val_records], raw.anomaly_map, masks)
     if layout is not None:
         stats = tiled_stats(stats)
+    normaliser = ScoreNormalizer(stats)
     with torch.no_grad():
-        normalised = ScoreNormalizer(stats)(raw)
+        normalised = normaliser(raw)
+    if layout is not None:
+        normalised = InferenceBatch(
+            pred_score=_stitched_normalised_scores(module, val_records, layout, settings.image_size, normaliser),
+            anomaly_map=normalised.anomaly_map,
+        )
     evaluation = evaluate(
         val_records, raw.pred_score.numpy(), normalised.pred_score.numpy(), raw.anomaly_map.numpy(), masks
     )

@@ -16,6 +16,9 @@ from service.engine.data import ImageRecord, load_mask, load_rgb
 from service.engine.tiling import Stitcher, TileLayout, stitched_scores, tile_grid
 from service.engine.types import InferenceBatch
 
+MapTransform = Callable[[torch.Tensor], torch.Tensor]
+"""What happens to a batch of tile maps (B, S, S) before they are stitched: nothing (raw) or the graph's normaliser."""
+
 
 def _pooled(values: np.ndarray, size: int) -> torch.Tensor:
     return F.adaptive_max_pool2d(torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32))[None, None], size)[
@@ -23,8 +26,10 @@ def _pooled(values: np.ndarray, size: int) -> torch.Tensor:
     ]
 
 
-def stitched_map(model: nn.Module, pixels: np.ndarray, layout: TileLayout, image_size: int) -> np.ndarray:
-    """One uint8 (H, W, 3) image's raw stitched map at the tiles' map scale."""
+def stitched_map(
+    model: nn.Module, pixels: np.ndarray, layout: TileLayout, image_size: int, transform: MapTransform | None = None
+) -> np.ndarray:
+    """One uint8 (H, W, 3) image's stitched map at the tiles' map scale, of raw tile maps or of `transform`ed ones."""
     grid = tile_grid(pixels.shape[0], pixels.shape[1], layout.tile_size, layout.overlap)
     stitcher = Stitcher(grid, image_size, layout.overlap)
     device = next((parameter.device for parameter in model.parameters()), torch.device("cpu"))
@@ -36,7 +41,8 @@ def stitched_map(model: nn.Module, pixels: np.ndarray, layout: TileLayout, image
         if tensor.shape[-2:] != (image_size, image_size):
             tensor = F.interpolate(tensor, size=(image_size, image_size), mode="bilinear", antialias=True)
         with torch.no_grad():
-            maps = model(tensor.clamp(0.0, 1.0).to(device)).anomaly_map.float().cpu().numpy()
+            tile_maps = model(tensor.clamp(0.0, 1.0).to(device)).anomaly_map.float().cpu()
+            maps = (transform(tile_maps) if transform is not None else tile_maps).numpy()
         for origin, tile_map in zip(batch, maps, strict=True):
             stitcher.add(origin, tile_map)
     return stitcher.finish()
@@ -66,3 +72,17 @@ def validate_tiled(
             on_image(number + 1, len(records))
     batch = InferenceBatch(pred_score=torch.tensor(scores, dtype=torch.float32), anomaly_map=torch.stack(maps))
     return batch, np.stack(masks)
+
+
+def stitched_normalised_scores(
+    model: nn.Module, records: Sequence[ImageRecord], layout: TileLayout, image_size: int, normalise: MapTransform
+) -> torch.Tensor:
+    """Image scores (N,) exactly as the inferencers compute them: tile maps normalised by the exported graph's
+    normaliser, then stitched, then the maximum. A piecewise normaliser does not commute with overlap blending, so
+    the evaluation's scores (and the thresholds chosen on them) come from this second pass, not from the raw one."""
+    model.eval()
+    scores = []
+    for record in records:
+        pixels = np.asarray(load_rgb(record.image), dtype=np.uint8)
+        scores.append(float(stitched_scores(stitched_map(model, pixels, layout, image_size, normalise))))
+    return torch.tensor(scores, dtype=torch.float32)
