@@ -181,5 +181,11 @@ def test_an_admin_sets_the_policy_and_reads_the_statistics(
     assert (policy["ConfidenceBelow"], policy["SamplingPercent"], policy["DailyCap"]) == (0.7, 5.0, 200)
     assert policy["UpdatedBy"] == live.access_key_id
     stats = lv.describe_review_statistics(ProjectName=PROJECT, ModelVersion="1")
-    expect(page.locator("#stats-recall")).to_contain_text("/") if stats.get("Recall") else None
+    assert stats["Audits"]["Completed"] == 3 and stats["Precision"]["Trials"] >= 1, stats
+    expect(page.locator("#stats-precision")).to_contain_text(f"{stats['Precision']['Successes']}/{stats['Precision']['Trials']}")
     check_page(tab, "review-admin")
+
+    page.goto(f"{live.url}/console/projects/{PROJECT}/models/1")  # the production estimate on the model page
+    precision = stats["Precision"]
+    expect(page.locator("#production-precision")).to_contain_text(f"{precision['Successes']}/{precision['Trials']}")
+    check_page(tab, "model-production")
