@@ -179,7 +179,7 @@ def test_an_admin_sets_the_policy_and_reads_the_statistics(
     expect(page.locator("#toast")).to_contain_text("Review policy saved")
     policy = lv.describe_review_policy(ProjectName=PROJECT)["ReviewPolicy"]
     assert (policy["ConfidenceBelow"], policy["SamplingPercent"], policy["DailyCap"]) == (0.7, 5.0, 200)
-    assert policy["UpdatedBy"] == live.access_key_id
+    assert policy["UpdatedBy"] == live.access_key_id and policy["TaskTimeToLiveSeconds"] == 604800
     stats = lv.describe_review_statistics(ProjectName=PROJECT, ModelVersion="1")
     assert stats["Audits"]["Completed"] == 3 and stats["Precision"]["Trials"] >= 1, stats
     expect(page.locator("#stats-precision")).to_contain_text(f"{stats['Precision']['Successes']}/{stats['Precision']['Trials']}")

@@ -147,7 +147,10 @@ function verdict(kind) {
 }
 
 async function undo() {
-  if (!held) return;
+  if (!held) {
+    toast("Nothing to undo: a verdict can be undone for 10 s, until it is sent.");
+    return;
+  }
   const entry = held;
   held = null;
   clearInterval(entry.timer);

@@ -6,6 +6,7 @@ import { $, allModels, el, empty, num, pct, projectPath, showError, toast, when 
 const FIELDS = {
   ConfidenceBelow: "#policy-confidence", SamplingPercent: "#policy-sampling", HourlyCap: "#policy-hourly",
   DailyCap: "#policy-daily", RequiredReviews: "#policy-required", LeaseSeconds: "#policy-lease",
+  TaskTimeToLiveSeconds: "#policy-ttl",
 };
 
 async function loadPolicy() {
