@@ -12,6 +12,7 @@ const csrf = document.querySelector('meta[name="csrf-token"]').content;
 let current = null; // the task on screen
 let held = null; // { task, body, timer, until }
 let painting = false;
+let busy = false; // a task change in flight: keys pressed meanwhile are ignored, never sent twice
 
 const taskPath = (task, suffix = "") => projectPath(`/reviewtasks/${encodeURIComponent(task.TaskId)}${suffix}`);
 
@@ -43,8 +44,8 @@ function showEmpty() {
   current = null;
   $("#review-task").hidden = true;
   $("#review-empty").hidden = false;
-  $("#review-empty").replaceChildren(empty("No tasks waiting", "Every routed detection has a verdict. New ones appear as the hosted model routes them.",
-    el("button", { type: "button", class: "primary", onclick: next, text: "Check again" })));
+  $("#review-empty").replaceChildren(empty("No tasks waiting", "Every routed detection you may judge has a verdict, is with another reviewer or was skipped by you. New ones appear as the hosted models route them.",
+    el("button", { type: "button", class: "primary", onclick: once(next), text: "Check again" })));
 }
 
 async function show(task) {
@@ -132,7 +133,7 @@ function renderHeld() {
   if (left === 0) flushHeld();
 }
 
-function verdict(kind) {
+async function verdict(kind) {
   if (!current) return;
   flushHeld(); // only the last verdict can be undone
   const body = { Verdict: kind };
@@ -143,7 +144,7 @@ function verdict(kind) {
   held.timer = setInterval(renderHeld, 250);
   $("#held").hidden = false;
   renderHeld();
-  next();
+  await next();
 }
 
 async function undo() {
@@ -169,7 +170,20 @@ async function skip() {
   } catch (error) {
     toast(`Not skipped: ${error.message}`, "bad");
   }
-  next();
+  await next();
+}
+
+// One task change at a time.
+function once(action) {
+  return async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      await action();
+    } finally {
+      busy = false;
+    }
+  };
 }
 
 // ---- heatmap toggle and mask painting ----
@@ -204,12 +218,16 @@ canvas.addEventListener("pointerup", () => { painting = false; });
 $("#paint-mask").addEventListener("change", (event) => setPainting(event.target.checked));
 $("#clear-mask").addEventListener("click", () => canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height));
 $("#show-heatmap").addEventListener("change", (event) => setHeatmap(event.target.checked));
-$("#verdict-normal").addEventListener("click", () => verdict("normal"));
-$("#verdict-anomaly").addEventListener("click", () => verdict("anomaly"));
-$("#skip-task").addEventListener("click", skip);
-$("#undo").addEventListener("click", undo);
+const judgeNormal = once(() => verdict("normal"));
+const judgeAnomaly = once(() => verdict("anomaly"));
+const skipOnce = once(skip);
+const undoOnce = once(undo);
+$("#verdict-normal").addEventListener("click", judgeNormal);
+$("#verdict-anomaly").addEventListener("click", judgeAnomaly);
+$("#skip-task").addEventListener("click", skipOnce);
+$("#undo").addEventListener("click", undoOnce);
 
-const KEYS = { n: () => verdict("normal"), a: () => verdict("anomaly"), s: skip, u: undo, h: () => setHeatmap(!$("#show-heatmap").checked) };
+const KEYS = { n: judgeNormal, a: judgeAnomaly, s: skipOnce, u: undoOnce, h: () => setHeatmap(!$("#show-heatmap").checked) };
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey || event.target.closest("input[type=text], input[type=number], textarea, select")) return;
   const action = KEYS[event.key.toLowerCase()];
