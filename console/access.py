@@ -28,7 +28,7 @@ class Page:
     in_project: bool
 
 
-# The navigation, in order. The review queue (phase 2) slots in as Page("review", "Review", {ADMIN, REVIEWER}, True).
+# The navigation, in order; a role's first page is where sign-in takes it.
 PAGES = (
     Page("projects", "Projects", frozenset({ADMIN}), in_project=False),
     Page("project", "Datasets", frozenset({ADMIN}), in_project=True),
@@ -36,11 +36,21 @@ PAGES = (
     Page("models", "Models", frozenset({ADMIN}), in_project=True),
     Page("hosting", "Hosting", frozenset({ADMIN}), in_project=True),
     Page("detections", "Detections", frozenset({ADMIN}), in_project=True),
+    Page("review", "Review", frozenset({ADMIN, REVIEWER}), in_project=True),
 )
+
+# Where a role's first page lives when it is not in a project (the reviewer's project chooser for the queue).
+HOME_PATHS = {"projects": "/console/projects", "review": "/console/review"}
 
 
 def pages_for(role: str) -> list[Page]:
     return [page for page in PAGES if role in page.roles]
+
+
+def home_for(role: str) -> str:
+    """The console path of the role's first page (sign-in lands there); sign-in for a role without pages."""
+    pages = pages_for(role)
+    return HOME_PATHS[pages[0].key] if pages else "/console/sign-in"
 
 
 def sign_in_refusal(role: str) -> str | None:

@@ -25,11 +25,14 @@ CACHE = "private, max-age=300"
 
 
 def _context(request: Request) -> AppContext:
-    """The context for a signed-in console user; a POST also needs the session's CSRF token."""
+    """The context for a signed-in admin (these images serve the admin pages; a reviewer's task carries its own
+    images); a POST also needs the session's CSRF token."""
     context: AppContext = request.app.state.context
     session = signed_in(request)
-    if session is None or not access.pages_for(access.role_of(context, session.access_key_id)):
+    if session is None:
         raise AccessDeniedException("Sign in to the console first.")
+    if access.role_of(context, session.access_key_id) != access.ADMIN:
+        raise AccessDeniedException("Only admin keys see dataset, model and detection images.")
     if request.method == "POST" and context.settings.auth_enabled:
         authenticate(request, context.keys)
     return context

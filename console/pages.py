@@ -39,8 +39,12 @@ def render(
     session = signed_in(request)
     if session is None:
         return RedirectResponse(f"/console/sign-in?next={quote(request.url.path)}", status_code=303)
-    pages = access.pages_for(access.role_of(context, session.access_key_id))
-    base = {"request": request, "session": session, "nav": pages, "page": page_key, "project": project, **values}
+    role = access.role_of(context, session.access_key_id)
+    pages = access.pages_for(role)
+    base = {
+        "request": request, "session": session, "nav": pages, "page": page_key, "project": project,
+        "home": access.home_for(role), "role": role, **values,
+    }
     if page_key not in {page.key for page in pages}:
         return _problem(base, 403, "Not available to this key", "Your access key's role does not include this page.")
     if project is not None:
@@ -60,7 +64,11 @@ def _problem(values: dict[str, Any], status: int, title: str, message: str) -> H
 @router.get("")
 @router.get("/")
 def console_home(request: Request) -> Response:
-    return RedirectResponse("/console/projects", status_code=303)
+    session = signed_in(request)
+    if session is None:
+        return RedirectResponse("/console/sign-in", status_code=303)
+    role = access.role_of(request.app.state.context, session.access_key_id)
+    return RedirectResponse(access.home_for(role), status_code=303)
 
 
 @router.get("/projects")
@@ -104,3 +112,13 @@ def hosting_page(request: Request, project: str) -> Response:
 @router.get("/projects/{project}/detections")
 def detections_page(request: Request, project: str) -> Response:
     return render(request, "detections.html", "detections", project=project)
+
+
+@router.get("/review")
+def review_home_page(request: Request) -> Response:
+    return render(request, "review_home.html", "review")
+
+
+@router.get("/projects/{project}/review")
+def review_page(request: Request, project: str) -> Response:
+    return render(request, "review.html", "review", project=project)

@@ -24,7 +24,7 @@ def _safe_next(target: str | None) -> str:
     """Only a console path: never another site (no open redirect)."""
     if target and target.startswith("/console/") and not target.startswith("//") and "\\" not in target:
         return target
-    return "/console/projects"
+    return ""
 
 
 def _form(request: Request, *, status: int = 200, error: str | None = None, next_path: str = "") -> Response:
@@ -34,8 +34,10 @@ def _form(request: Request, *, status: int = 200, error: str | None = None, next
 
 @router.get("/sign-in")
 def sign_in_page(request: Request, next: str = "") -> Response:
-    if signed_in(request) is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
+    session = signed_in(request)
+    if session is not None:
+        home = access.home_for(access.role_of(request.app.state.context, session.access_key_id))
+        return RedirectResponse(_safe_next(next) or home, status_code=303)
     return _form(request, next_path=next)
 
 
@@ -59,7 +61,7 @@ def sign_in(
         return _form(request, status=403, error=refusal, next_path=next)
     signer: SessionSigner = request.app.state.sessions
     cookie, _ = signer.issue(key_id)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(_safe_next(next) or access.home_for(access.role_of(context, key_id)), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         cookie,

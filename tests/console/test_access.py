@@ -21,12 +21,15 @@ def test_every_key_is_an_admin_until_roles_exist(server: LiveServer) -> None:
 
 def test_the_page_table() -> None:
     assert [page.key for page in access.pages_for(access.ADMIN)] == [
-        "projects", "project", "training", "models", "hosting", "detections"
+        "projects", "project", "training", "models", "hosting", "detections", "review"
     ]
+    assert [page.key for page in access.pages_for(access.REVIEWER)] == ["review"]
     assert access.pages_for(access.INFERENCE) == []
     assert access.sign_in_refusal(access.ADMIN) is None
     assert "inference key" in (access.sign_in_refusal(access.INFERENCE) or "")
-    assert access.sign_in_refusal(access.REVIEWER) is not None, "no reviewer pages until the review queue lands"
+    assert access.sign_in_refusal(access.REVIEWER) is None
+    assert access.home_for(access.ADMIN) == "/console/projects"
+    assert access.home_for(access.REVIEWER) == "/console/review"
 
 
 @pytest.fixture
@@ -57,5 +60,7 @@ def test_pages_and_images_follow_the_role_of_a_signed_in_key(server: LiveServer,
         page = client.get("/console/projects")
         assert page.status_code == 403 and "role does not include this page" in page.text
         assert client.get("/console/projects/x/image", params={"ref": "s3://x/y.png"}).status_code == 403
+        assert client.get("/console/review").status_code == 200
+        assert client.get("/console/", follow_redirects=False).headers["location"] == "/console/review"
         role[0] = access.ADMIN
         assert client.get("/console/projects").status_code == 200

@@ -70,7 +70,7 @@ def test_sign_in_refuses_a_wrong_secret_and_keeps_the_session_out_of_scripts(
     context = browser.new_context(viewport=DESKTOP)
     tab = Tab(context, live.url, screenshots)
     tab.goto("/")
-    assert tab.page.url.endswith("/console/sign-in?next=/console/projects")
+    assert tab.page.url.endswith("/console/sign-in")
     tab.shoot("sign-in")
     tab.page.get_by_label("Access key id").fill(live.access_key_id)
     tab.page.get_by_label("Secret access key").fill("not-the-secret")
@@ -223,7 +223,21 @@ def test_threshold_slider_and_target_recall(signed_in: Tab, live: LiveServer) ->
     history = lv.list_threshold_history(ProjectName=PROJECT, ModelVersion="1")["Changes"]
     assert [change["Policy"]["Policy"] for change in history] == ["TARGET_RECALL"]
     assert page.locator("#threshold-value").inner_text() == f"{evaluation['Threshold']:.3f}"
+    expect(page.locator("#intervals")).to_contain_text("95.0% intervals at the threshold in use: precision")
     signed_in.shoot("model-applied")
+
+    # With a confidence the service bounds the target: recall >= 1 can never be claimed, so it is refused, unchanged.
+    page.get_by_label("Confidence", exact=True).fill("0.9")
+    page.get_by_role("button", name="Move the slider to the target recall").click()
+    page.get_by_role("button", name="Apply threshold…").click()
+    assert "90.0% confidence" in dialog.inner_text()
+    dialog.get_by_role("button", name="Apply").click()
+    expect(page.locator("#toast")).to_contain_text("no finite test set supports recall >= 1 at 90 % confidence")
+    signed_in.forget_refusal(400)
+    assert lv.describe_model_evaluation(ProjectName=PROJECT, ModelVersion="1")["ThresholdPolicy"] == {
+        "Policy": "TARGET_RECALL", "Value": 1.0
+    }
+    page.get_by_label("Confidence", exact=True).fill("")
     signed_in.assert_clean()
 
 
@@ -257,7 +271,7 @@ def test_hosting_try_it_and_detections(signed_in: Tab, live: LiveServer, tmp_pat
     signed_in.goto(f"/console/projects/{PROJECT}/detections")
     page.locator("#detections tbody tr").first.wait_for()
     assert page.locator("#detections tbody tr").count() == 1
-    stored = page.request.get(live.url + page.get_by_role("link", name="view").get_attribute("href"))
+    stored = page.request.get(live.url + page.get_by_role("link", name="view", exact=True).get_attribute("href"))
     assert stored.ok and stored.headers["content-type"] == "image/png" and stored.body() == sample.read_bytes()
     page.locator("#timeline canvas").first.wait_for()
     signed_in.shoot("detections")

@@ -16,10 +16,18 @@ function follow(node, chart, height) {
   new ResizeObserver(() => chart.setSize(size(node, height))).observe(node);
 }
 
-// A curve (x ascending) with a marker at marker() = [x, y]; returns { redraw }.
-export function curve(node, { x, y, xLabel, yLabel, marker, diagonal = false }) {
-  const series = [{}, { label: yLabel, stroke: BLUE, width: 2, fill: "rgba(37,99,235,.08)", points: { show: false } }];
+// A curve (x ascending) with a marker at marker() = [x, y] and, when given, its confidence band
+// (band.lower / band.upper, one value per x) shaded around it; returns { redraw }.
+export function curve(node, { x, y, xLabel, yLabel, marker, diagonal = false, band = null }) {
+  const series = [{}, { label: yLabel, stroke: BLUE, width: 2, fill: band ? undefined : "rgba(37,99,235,.08)", points: { show: false } }];
   const data = [x, y];
+  const bands = [];
+  if (band) {
+    const edge = { stroke: "rgba(37,99,235,.35)", width: 1, points: { show: false } };
+    series.push({ label: `${yLabel} upper`, ...edge }, { label: `${yLabel} lower`, ...edge });
+    data.push(band.upper, band.lower);
+    bands.push({ series: [2, 3], fill: "rgba(37,99,235,.14)" });
+  }
   if (diagonal) {
     series.push({ label: "chance", stroke: "#94a3b8", dash: [4, 4], width: 1, points: { show: false } });
     data.push(x);
@@ -31,6 +39,7 @@ export function curve(node, { x, y, xLabel, yLabel, marker, diagonal = false }) 
     scales: { x: { time: false, range: [0, 1] }, y: { range: [0, 1.02] } },
     axes: [{ ...AXIS, label: xLabel }, { ...AXIS, label: yLabel, size: 50 }],
     series,
+    bands,
     hooks: {
       draw: [(u) => {
         const [mx, my] = marker();

@@ -33,6 +33,40 @@ function renderMetrics(evaluation) {
     figure("precision at recall 1", pct(m.PrecisionAtFullRecall)),
     figure("pixel AUROC", num(m.PixelAUROC)),
     figure("pixel AUPRO", num(m.PixelAUPRO)));
+  const intervals = evaluation.Intervals;
+  const range = (name, rate) => `${name} ${pct(rate.Estimate)} (${pct(rate.Lower)}–${pct(rate.Upper)}, ${rate.Successes}/${rate.Trials})`;
+  $("#intervals").textContent = intervals
+    ? `${pct(intervals.ConfidenceLevel)} intervals at the threshold in use: ${range("precision", intervals.Precision)} · ${range("recall", intervals.Recall)} · ${range("false-positive rate", intervals.FalsePositiveRate)}`
+    : "";
+}
+
+// The production estimate from random review audits (DescribeReviewStatistics), beside the test-set figures.
+async function renderProduction() {
+  const target = $("#production");
+  let stats;
+  try {
+    stats = await get(modelPath("/reviewstatistics"));
+  } catch {
+    return; // no review statistics for this model: nothing to show
+  }
+  if (!stats.Precision && !stats.Recall) {
+    if (!stats.Routed) return;
+    target.replaceChildren(el("h2", { text: "In production" }), el("p", { class: "muted", text: `${stats.Routed} detections routed to review; no completed random audits yet, so no production estimate.` }));
+    target.hidden = false;
+    return;
+  }
+  const estimate = (label, value) => el("div", { class: "figure", id: `production-${label.split(" ")[1]}` },
+    el("span", { class: "value", text: value ? pct(value.Estimate) : "–" }),
+    el("span", { class: "label", text: label }),
+    el("span", { class: "range", text: value ? `${pct(value.Low)}–${pct(value.High)} · ${value.Successes}/${value.Trials}` : "no audits" }));
+  target.replaceChildren(
+    el("div", { class: "section-head" }, el("h2", { text: "In production" }),
+      el("a", { href: consolePath("/review"), text: "Review queue" })),
+    el("p", { class: "muted", text: `Estimated from ${stats.Audits.Completed} random review audits (${pct(stats.ConfidenceLevel)} Wilson intervals), beside the test-set figures below.` }),
+    el("div", { class: "metrics" },
+      estimate("production precision", stats.Precision), estimate("production recall", stats.Recall),
+      figure("reviewer agreement", pct(stats.AgreementRate), "over every completed review task")));
+  target.hidden = false;
 }
 
 function policyText(policy) {
@@ -65,10 +99,12 @@ function renderCharts(curves) {
     curve($("#roc-chart"), {
       x: roc.FalsePositiveRate, y: roc.TruePositiveRate, xLabel: "false-positive rate", yLabel: "true-positive rate",
       diagonal: true, marker: () => [state.point.fpr, state.point.recall],
+      band: roc.TruePositiveRateLower ? { lower: roc.TruePositiveRateLower, upper: roc.TruePositiveRateUpper } : null,
     }),
     curve($("#pr-chart"), {
       x: order.map((i) => pr.Recall[i]), y: order.map((i) => pr.Precision[i]), xLabel: "recall", yLabel: "precision",
       marker: () => [state.point.recall, state.point.tp + state.point.fp ? state.point.precision : NaN],
+      band: pr.PrecisionLower ? { lower: order.map((i) => pr.PrecisionLower[i]), upper: order.map((i) => pr.PrecisionUpper[i]) } : null,
     }),
     histogram($("#histogram-chart"), {
       normal: state.images.filter((i) => i.Label === "normal").map((i) => i.Score),
@@ -153,15 +189,25 @@ function confirmApply() {
       row("recall", old.recall, next.recall, pct),
       row("F1", old.f1, next.f1, pct),
       row("false-positive rate", old.fpr, next.fpr, pct)));
-  $("#apply-policy").textContent = `Policy: ${policyText(state.policy)}`;
+  const confidence = appliedConfidence();
+  $("#apply-policy").textContent = `Policy: ${policyText(state.policy)}${confidence ? `, at ${pct(confidence)} confidence: the service picks the threshold whose bound meets the target, which can differ from the slider's` : ""}`;
   $("#apply-dialog").showModal();
 }
 
+// The Confidence input, sent with target policies only (a manual threshold has no target to bound).
+function appliedConfidence() {
+  const text = $("#target-confidence").value.trim();
+  return state.policy.Policy !== "MANUAL" && text !== "" ? Number(text) : null;
+}
+
 async function apply() {
-  const body = state.policy.Policy === "MANUAL" ? { Policy: "MANUAL", Value: Number(state.threshold.toFixed(6)) } : state.policy;
+  const confidence = appliedConfidence();
+  const body = state.policy.Policy === "MANUAL" ? { Policy: "MANUAL", Value: Number(state.threshold.toFixed(6)) } : { ...state.policy };
+  if (confidence !== null) body.Confidence = confidence;
   try {
     const reply = await call("PUT", modelPath("/threshold"), body);
-    toast(`Threshold ${reply.Threshold.toFixed(4)} applied: recall ${pct(reply.Performance.Recall)}, precision ${pct(reply.Performance.Precision)}.`);
+    const bound = reply.Target?.Bound === undefined ? "" : ` (${reply.Target.BoundSide.toLowerCase()} bound ${pct(reply.Target.Bound)} at ${pct(reply.Target.Confidence)} confidence)`;
+    toast(`Threshold ${reply.Threshold.toFixed(4)} applied: recall ${pct(reply.Performance.Recall)}, precision ${pct(reply.Performance.Precision)}${bound}.`);
     await loadEvaluation();
   } catch (error) {
     toast(`Not applied: ${error.message}`, "bad");
@@ -187,6 +233,7 @@ async function main() {
   try {
     const { ModelDescription: model } = await get(modelPath());
     $("#model-summary").replaceChildren(`${model.Algorithm} · created ${when(model.CreationTimestamp)} · `, statusBadge(model.Status));
+    if (model.Status !== "TRAINING" && model.Status !== "TRAINING_FAILED") renderProduction();
     if (model.Status === "TRAINING") {
       body.replaceChildren(el("section", { class: "card" }, empty("Still training", "The evaluation appears here once training ends.",
         el("a", { class: "button primary", href: consolePath(`/training?version=${version}`), text: "Watch the training" }))));
