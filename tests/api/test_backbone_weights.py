@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers.live_server import LiveServer
 from tests.jobs.seed import OUTPUT
 
 
@@ -25,11 +26,11 @@ def test_a_server_path_is_refused_the_same_whether_it_exists_or_not(lv: Any, tmp
     assert code == "ValidationException" and "weights cache" in message
 
 
-def test_a_checkpoint_in_the_weights_cache_is_accepted(
-    lv: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("LV_WEIGHTS_DIR", str(tmp_path))
-    (tmp_path / "resnet18-custom.pth").write_bytes(b"checkpoint")
+def test_a_checkpoint_in_the_weights_cache_is_accepted(lv: Any, server: LiveServer) -> None:
+    checkpoint = server.settings.resolved_weights_dir / "resnet18-custom.pth"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint.write_bytes(b"checkpoint")
     code, _ = refusal(lv, "resnet18-custom.pth")
     assert code == "ResourceNotFoundException"  # past the weights check, on to the (missing) project
     assert refusal(lv, "resnet18-absent.pth")[0] == "ValidationException"
+    checkpoint.unlink()

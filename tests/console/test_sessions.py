@@ -59,14 +59,16 @@ def test_a_session_calls_the_api_and_mutations_need_the_csrf_token(
         "/2020-11-20/projects", json={"ProjectName": project_name}, headers={"X-CSRF-Token": csrf + "x"}
     )
     assert wrong.status_code == 403
-    assert project_name not in [p["ProjectName"] for p in server.boto3_client().list_projects()["Projects"]]
+    pages = server.boto3_client().get_paginator("list_projects").paginate()
+    assert project_name not in [p["ProjectName"] for page in pages for p in page["Projects"]]
 
     created = browser_client.post(
         "/2020-11-20/projects", json={"ProjectName": project_name}, headers={"X-CSRF-Token": csrf}
     )
     assert created.status_code == 200, created.text
-    listed = browser_client.get("/2020-11-20/projects").json()["Projects"]
-    assert project_name in [p["ProjectName"] for p in listed]
+    assert browser_client.get("/2020-11-20/projects").status_code == 200
+    described = browser_client.get(f"/2020-11-20/projects/{project_name}").json()
+    assert described["ProjectDescription"]["ProjectName"] == project_name
     # SigV4 clients are unaffected, and see what the session did
     server.boto3_client().describe_project(ProjectName=project_name)
     browser_client.delete(f"/2020-11-20/projects/{project_name}", headers={"X-CSRF-Token": csrf})
