@@ -44,7 +44,8 @@ class StoredImage(SQLModel, table=True):
 
 
 class DatasetEntry(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("dataset_id", "image_sha256"),)
+    """One image of a dataset, identified by its source-ref (as in Lookout for Vision); entries whose source-refs hold
+    the same bytes share one StoredImage."""
 
     id: int | None = Field(default=None, primary_key=True)
     dataset_id: int = Field(foreign_key="dataset.id", index=True)
@@ -109,6 +110,8 @@ class Model(SQLModel, table=True):
     max_inference_units: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
     evaluation_end_at: datetime | None = None
+    output_manifest_key: str | None = Field(default=None, max_length=1024)
+    output_result_key: str | None = Field(default=None, max_length=1024)
 
 
 class TrainingJob(SQLModel, table=True):

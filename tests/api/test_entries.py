@@ -1,5 +1,6 @@
-"""UpdateDatasetEntries through boto3: add, relabel, deduplicate, roll back bad batches, idempotency, claims."""
+"""UpdateDatasetEntries through boto3: add, relabel, entries keyed by source-ref, roll back bad batches, idempotency, claims."""
 
+import hashlib
 import json
 
 import numpy as np
@@ -54,15 +55,18 @@ def test_update_adds_and_relabels(lv, train, project_name):
     assert listed[added]["anomaly-label"] == 0
 
 
-def test_same_image_under_a_new_source_ref_updates_the_existing_entry(lv, train, project_name):
+def test_same_image_under_a_new_source_ref_is_a_new_entry_sharing_the_stored_image(lv, server, train, project_name):
     copy = train.put("copy-of-good-1.png", png_bytes(seed=301))
     lv.update_dataset_entries(
         ProjectName=project_name, DatasetType="train", Changes=changes([manifest_line(copy, "anomaly")])
     )
     listed = entries(lv, project_name)
-    assert describe(lv, project_name)["ImageStats"] == {"Total": 2, "Labeled": 2, "Normal": 1, "Anomaly": 1}
+    assert describe(lv, project_name)["ImageStats"] == {"Total": 3, "Labeled": 3, "Normal": 2, "Anomaly": 1}
     assert listed[copy]["anomaly-label"] == 1
-    assert not any(ref.endswith("/good-1.png") for ref in listed)
+    original = next(ref for ref in listed if ref.endswith("/good-1.png"))
+    assert listed[original]["anomaly-label"] == 0
+    sha = hashlib.sha256(png_bytes(seed=301)).hexdigest()
+    assert len([key for key in server.context.store.list("images/") if sha in key]) == 1
 
 
 def test_bad_batch_changes_nothing_and_says_why(lv, train, project_name):
