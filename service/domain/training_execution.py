@@ -18,7 +18,7 @@ from service.arns import model_arn
 from service.db.engine import transaction
 from service.db.models import Model, Project, TrainingJob, utcnow
 from service.domain.algorithms import TrainingChoice
-from service.domain.evaluation import ScoredImage, TestScores, summary_metrics, write_evaluation
+from service.domain.evaluation import ScoredImage, TestScores, output_objects, summary_metrics, write_evaluation
 from service.domain.thresholds import DEFAULT_THRESHOLD, Policy, operating_point, performance, policy_record
 from service.domain.training_data import TrainingImage, TrainingSplit, training_split
 from service.domain.training_outcomes import fail_job, settle_cancelled
@@ -28,6 +28,7 @@ from service.engine import artifacts
 from service.engine.data import ImageRecord
 from service.engine.errors import EngineError, TrainingCancelledError
 from service.engine.training import fit
+from service.errors import ValidationException
 from service.jobs.queue import JobState, append_log, finish_job
 from service.settings import Settings
 from service.storage import ObjectStore
@@ -114,7 +115,10 @@ class TrainingRun:
         model.evaluation_metrics = {**summary_metrics(scores, engine_metrics), "TrainingImages": training_images}
         model.evaluation_end_at = at
         arn = model_arn(self.settings, self.project.name, str(model.version))
-        write_evaluation(self.store, model=model, model_arn=arn, scores=scores)
+        output = output_objects(
+            bucket=model.output_bucket, prefix=model.output_prefix, project_name=self.project.name, version=model.version
+        )
+        write_evaluation(self.store, model=model, model_arn=arn, scores=scores, output=output)
         with transaction(self.engine) as session:
             stored = session.get(Model, model.id)
             if stored is None or stored.status == DELETING:
@@ -125,6 +129,7 @@ class TrainingRun:
             stored.performance = model.performance
             stored.evaluation_metrics = model.evaluation_metrics
             stored.evaluation_end_at = at
+            stored.output_manifest_key, stored.output_result_key = output.manifest_key, output.result_key
             session.add(stored)
             finish_job(session, job_id=self.job_id, state=JobState.SUCCEEDED, message="Training finished.")
 
@@ -158,6 +163,8 @@ def run_training_job(
         settle_cancelled(engine, store, job_id=job_id)
     except EngineError as exc:
         fail_job(engine, job_id=job_id, message=f"Training failed: {exc}")
+    except ValidationException as exc:
+        fail_job(engine, job_id=job_id, message=f"Training failed: {exc.message}")
     except Exception as exc:
         log.exception("training job %s failed", job_id)
         fail_job(

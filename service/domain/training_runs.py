@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, func, select
 
 from service.db.models import Model, PackagingJob, ThresholdChange, TrainingJob, TrainingLogLine
+from service.domain import buckets
 from service.domain.algorithms import TrainingChoice
+from service.domain.evaluation import output_objects
 from service.domain.projects import get_project
 from service.domain.training_data import check_training_data
 from service.errors import ConflictException, ResourceNotFoundException, ValidationException
 from service.jobs.queue import JobState, enqueue_job
-from service.storage import ObjectStore, validate_key
+from service.storage import ObjectAccessError, ObjectStore, validate_key
 
 TRAINING, TRAINED, TRAINING_FAILED = "TRAINING", "TRAINED", "TRAINING_FAILED"
 HOSTED, STARTING_HOSTING, STOPPING_HOSTING, DELETING = "HOSTED", "STARTING_HOSTING", "STOPPING_HOSTING", "DELETING"
@@ -57,6 +59,17 @@ def get_job(session: Session, *, model: Model) -> TrainingJob | None:
     return session.exec(select(TrainingJob).where(TrainingJob.model_id == model.id)).first()
 
 
+def check_output_location(store: ObjectStore, output: OutputLocation, *, project: str, version: int) -> None:
+    """Refuse up front an OutputConfig the service could not write its evaluation objects to: a bucket out of reach
+    (local storage, the operator's allow-list), a missing bucket or one S3 refuses, a prefix that is no valid key."""
+    target = buckets.store_for(store, output.bucket, what="OutputConfig S3Location")
+    objects = output_objects(bucket=output.bucket, prefix=output.prefix, project_name=project, version=version)
+    try:
+        next(iter(target.list(objects.manifest_key)), None)
+    except ObjectAccessError as exc:
+        raise buckets.refusal(exc, what="OutputConfig S3Location", uri=exc.uri) from None
+
+
 def artifacts_prefix(output: OutputLocation, *, service_bucket: str, project: str, version: int) -> str:
     """Where a model's artefacts and evaluation go: under the OutputConfig prefix when it names the service's bucket
     (the only bucket this service writes to), else under `models/`. A random part keeps a re-created project's model
@@ -71,7 +84,7 @@ def create_model(
     project_name: str,
     choice: TrainingChoice,
     output: OutputLocation,
-    service_bucket: str,
+    store: ObjectStore,
     description: str = "",
     kms_key_id: str | None = None,
 ) -> tuple[Model, TrainingJob]:
@@ -80,6 +93,7 @@ def create_model(
     check_training_data(session, project=project)
     latest = session.exec(select(func.max(Model.version)).where(Model.project_id == project.id)).one()
     version = (latest or 0) + 1
+    check_output_location(store, output, project=project.name, version=version)
     model = Model(
         project_id=project.id,  # type: ignore[arg-type]
         version=version,
@@ -93,7 +107,7 @@ def create_model(
         output_bucket=output.bucket,
         output_prefix=output.prefix,
         kms_key_id=kms_key_id,
-        artifacts_prefix=artifacts_prefix(output, service_bucket=service_bucket, project=project.name, version=version),
+        artifacts_prefix=artifacts_prefix(output, service_bucket=store.bucket, project=project.name, version=version),
     )
     session.add(model)
     session.flush()
@@ -151,5 +165,7 @@ def remove_model_rows(session: Session, *, model: Model) -> None:
 
 
 def purge_model_objects(store: ObjectStore, *, model: Model) -> None:
+    """Remove the service's objects of a model (under its artifacts prefix); the caller's EvaluationManifest and
+    EvaluationResult at its OutputConfig location stay, as Lookout for Vision left them."""
     for key in list(store.list(model.artifacts_prefix)):
         store.delete(key)

@@ -15,7 +15,7 @@ from service.arns import model_arn
 from service.db.engine import transaction
 from service.db.models import Model
 from service.domain import thresholds, training_runs
-from service.domain.evaluation import CLASS_NAMES, TestScores, read_scores, write_evaluation
+from service.domain.evaluation import CLASS_NAMES, TestScores, read_scores, recorded_output, write_evaluation
 from service.engine import metrics
 from service.errors import ConflictException
 
@@ -121,6 +121,7 @@ def update_model_threshold(
         model=model,
         model_arn=model_arn(context.settings, project_name, str(model.version)),
         scores=scores,
+        output=recorded_output(model),
     )
     return {**operating_point_json(point), "ThresholdPolicy": model.threshold_policy}
 

@@ -12,7 +12,7 @@ from service.db.engine import transaction
 from service.db.models import Model, Project
 from service.domain import hosting, projects, tags, training_runs
 from service.domain.algorithms import choose_training
-from service.domain.evaluation import MANIFEST, RESULT
+from service.domain.evaluation import MANIFEST, RESULT, recorded_output
 from service.domain.idempotency import idempotent
 from service.jobs.runner import JobRunner
 from service.settings import Settings
@@ -81,9 +81,14 @@ def model_description(settings: Settings, project: Project, model: Model) -> dic
         description["KmsKeyId"] = model.kms_key_id
     if model.evaluation_end_at is not None:
         description["EvaluationEndTimestamp"] = epoch(model.evaluation_end_at)
-        bucket = settings.storage_bucket
-        description["EvaluationManifest"] = {"Bucket": bucket, "Key": model.artifacts_prefix + MANIFEST}
-        description["EvaluationResult"] = {"Bucket": bucket, "Key": model.artifacts_prefix + RESULT}
+        output = recorded_output(model)
+        if output is None:
+            bucket = settings.storage_bucket
+            description["EvaluationManifest"] = {"Bucket": bucket, "Key": model.artifacts_prefix + MANIFEST}
+            description["EvaluationResult"] = {"Bucket": bucket, "Key": model.artifacts_prefix + RESULT}
+        else:
+            description["EvaluationManifest"] = {"Bucket": output.bucket, "Key": output.manifest_key}
+            description["EvaluationResult"] = {"Bucket": output.bucket, "Key": output.result_key}
     if model.min_inference_units is not None:
         description["MinInferenceUnits"] = model.min_inference_units
     if model.max_inference_units is not None:
@@ -109,7 +114,7 @@ def create_model(
             output=training_runs.OutputLocation(
                 body.OutputConfig.S3Location.Bucket, body.OutputConfig.S3Location.Prefix
             ),
-            service_bucket=context.settings.storage_bucket,
+            store=context.store,
             description=body.Description,
             kms_key_id=body.KmsKeyId,
         )
