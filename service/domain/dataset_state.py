@@ -22,6 +22,10 @@ UPDATE_COMPLETE = "UPDATE_COMPLETE"
 UPDATE_FAILED_ROLLBACK_COMPLETE = "UPDATE_FAILED_ROLLBACK_COMPLETE"
 IN_PROGRESS = (UPDATE_IN_PROGRESS, "CREATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "UPDATE_FAILED_ROLLBACK_IN_PROGRESS")
 STALE_CLAIM_AFTER = timedelta(hours=1)
+CREATED_MESSAGE = "The dataset was created successfully."
+UPDATING_MESSAGE = "The dataset is updating."
+UPDATED_MESSAGE = "The dataset was updated successfully."
+"""StatusMessages in Lookout for Vision's wording (its documentation shows the first; the others follow it)."""
 MAX_STATUS_MESSAGE = 2000
 
 
@@ -70,7 +74,7 @@ def claim_for_update(engine: Engine, *, project_name: str, dataset_type: str) ->
             update(Dataset)
             .where(col(Dataset.id) == dataset.id, col(Dataset.status) == dataset.status)
             .where(col(Dataset.updated_at) == dataset.updated_at)
-            .values(status=UPDATE_IN_PROGRESS, status_message="", updated_at=utcnow())
+            .values(status=UPDATE_IN_PROGRESS, status_message=UPDATING_MESSAGE, updated_at=utcnow())
         )
         if claimed.rowcount != 1:
             raise ConflictException(

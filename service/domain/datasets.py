@@ -56,7 +56,12 @@ def create_dataset(
         if problems:
             raise EntriesRejected(problems, total=total)
     assert project.id is not None
-    dataset = Dataset(project_id=project.id, dataset_type=dataset_type, status=dataset_state.CREATE_COMPLETE)
+    dataset = Dataset(
+        project_id=project.id,
+        dataset_type=dataset_type,
+        status=dataset_state.CREATE_COMPLETE,
+        status_message=dataset_state.CREATED_MESSAGE,
+    )
     session.add(dataset)
     try:
         session.flush()
@@ -197,7 +202,9 @@ def run_claimed_update(
             dataset = session.get(Dataset, dataset_id)
             assert dataset is not None
             work(session, dataset)
-            dataset_state.set_status(session, dataset=dataset, status=dataset_state.UPDATE_COMPLETE)
+            dataset_state.set_status(
+                session, dataset=dataset, status=dataset_state.UPDATE_COMPLETE, message=dataset_state.UPDATED_MESSAGE
+            )
             return dataset
     except ServiceError as exc:
         dataset_state.record_failed_update(context.engine, dataset_id=dataset_id, message=exc.message)

@@ -22,6 +22,8 @@ from service.storage import ObjectAccessError, ObjectStore, validate_key
 TRAINING, TRAINED, TRAINING_FAILED = "TRAINING", "TRAINED", "TRAINING_FAILED"
 HOSTED, STARTING_HOSTING, STOPPING_HOSTING, DELETING = "HOSTED", "STARTING_HOSTING", "STOPPING_HOSTING", "DELETING"
 _BUSY_HOSTING = {HOSTED, STARTING_HOSTING, STOPPING_HOSTING}
+QUEUED_MESSAGE = "The model is being trained: queued until a training slot is free."
+"""Lookout for Vision said "The model is being trained." for the whole run; openlv adds where training is."""
 ARTIFACTS_FOLDER = "artifacts/"
 """Where training puts the engine's saved-model folder under `Model.artifacts_prefix`, and hosting reads it."""
 
@@ -98,7 +100,7 @@ def create_model(
         project_id=project.id,  # type: ignore[arg-type]
         version=version,
         status=TRAINING,
-        status_message="Training is queued.",
+        status_message=QUEUED_MESSAGE,
         description=description,
         algorithm=choice.algorithm,
         hyperparameters=choice.hyperparameters,
@@ -113,6 +115,21 @@ def create_model(
     session.flush()
     job = enqueue_job(session, model_id=model.id)  # type: ignore[arg-type]
     return model, job
+
+
+def status_messages(session: Session, models: list[Model]) -> list[str]:
+    """The models' StatusMessages, in order; a model whose training job runs says its phase and how far it got."""
+    training = [model.id for model in models if model.status == TRAINING]
+    running = {}
+    if training:
+        query = select(TrainingJob).where(col(TrainingJob.model_id).in_(training), TrainingJob.state == JobState.RUNNING)
+        running = {job.model_id: job for job in session.exec(query)}
+    return [model.status_message if model.id not in running else training_message(running[model.id]) for model in models]
+
+
+def training_message(job: TrainingJob) -> str:
+    detail = f": {job.message.rstrip('.')}" if job.message else ""
+    return f"The model is being trained ({job.phase}, {job.percent:.0f}% done){detail}."[:2000]
 
 
 def list_models(session: Session, *, project_name: str, after_version: int, limit: int) -> list[Model]:

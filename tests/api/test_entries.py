@@ -92,7 +92,7 @@ def test_bad_batch_changes_nothing_and_says_why(lv, train, project_name):
 
     lv.update_dataset_entries(ProjectName=project_name, DatasetType="train", Changes=batch.split(b"\n")[0] + b"\n")
     assert describe(lv, project_name)["Status"] == "UPDATE_COMPLETE"
-    assert describe(lv, project_name)["StatusMessage"] == ""
+    assert describe(lv, project_name)["StatusMessage"] == "The dataset was updated successfully."
 
 
 def test_client_token_replays_without_applying_twice(lv, train, project_name):

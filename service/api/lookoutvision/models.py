@@ -56,14 +56,16 @@ def _arn(settings: Settings, project: Project, model: Model) -> str:
     return model_arn(settings, project.name, str(model.version))
 
 
-def model_metadata(settings: Settings, project: Project, model: Model) -> dict[str, Any]:
+def model_metadata(
+    settings: Settings, project: Project, model: Model, status_message: str | None = None
+) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "CreationTimestamp": epoch(model.created_at),
         "ModelVersion": str(model.version),
         "ModelArn": _arn(settings, project, model),
         "Description": model.description,
         "Status": model.status,
-        "StatusMessage": model.status_message,
+        "StatusMessage": model.status_message if status_message is None else status_message,
         "Algorithm": model.algorithm,
     }
     if model.performance:
@@ -71,9 +73,9 @@ def model_metadata(settings: Settings, project: Project, model: Model) -> dict[s
     return metadata
 
 
-def model_description(settings: Settings, project: Project, model: Model) -> dict[str, Any]:
+def model_description(settings: Settings, project: Project, model: Model, status_message: str) -> dict[str, Any]:
     description = {
-        **model_metadata(settings, project, model),
+        **model_metadata(settings, project, model, status_message),
         "OutputConfig": {"S3Location": {"Bucket": model.output_bucket, "Prefix": model.output_prefix}},
         "Hyperparameters": model.hyperparameters,
     }
@@ -146,7 +148,8 @@ def describe_model(project_name: str, model_version: str, context: Context, requ
         model = training_runs.get_model(session, project_name=project_name, version=model_version)
         project = session.get(Project, model.project_id)
         assert project is not None
-        description = model_description(context.settings, project, model)
+        (message,) = training_runs.status_messages(session, [model])
+        description = model_description(context.settings, project, model, message)
     units = hosting.current_units(request.app.state.hosting, model)
     if units is not None:
         description["CurrentInferenceUnits"] = units
@@ -167,7 +170,10 @@ def list_models(
             session, project_name=project_name, after_version=int(cursor["below"]) if cursor else 0, limit=limit
         )
         project = projects.get_project(session, name=project_name)
-    response: dict[str, Any] = {"Models": [model_metadata(context.settings, project, row) for row in rows[:limit]]}
+        messages = training_runs.status_messages(session, rows[:limit])
+    page = zip(rows[:limit], messages, strict=True)
+    models = [model_metadata(context.settings, project, row, message) for row, message in page]
+    response: dict[str, Any] = {"Models": models}
     if len(rows) > limit:
         response["NextToken"] = encode_token({"below": rows[limit - 1].version})
     return response
