@@ -35,20 +35,29 @@ def customer(s3_server: S3Server) -> "CustomerBucket":
     return CustomerBucket(s3_server.boto3_client(), f"customer-{uuid.uuid4().hex[:12]}")
 
 
+@pytest.fixture(params=["customer-bucket", "service-bucket"])
+def source(request: pytest.FixtureRequest, s3_server: S3Server, s3_service: LiveServer) -> "CustomerBucket":
+    """Where the manifests and images are: the customer's bucket, or the service's own (manifest rules alone)."""
+    if request.param == "customer-bucket":
+        return request.getfixturevalue("customer")
+    return CustomerBucket(s3_server.boto3_client(), SERVICE_BUCKET, create=False, prefix=f"{uuid.uuid4().hex[:8]}/")
+
+
 class CustomerBucket:
     """The customer's own bucket, written with plain boto3 S3 calls as a migrating user would."""
 
-    def __init__(self, s3: Any, name: str) -> None:
-        self.s3, self.name = s3, name
-        s3.create_bucket(Bucket=name)
+    def __init__(self, s3: Any, name: str, *, create: bool = True, prefix: str = "") -> None:
+        self.s3, self.name, self.prefix = s3, name, prefix
+        if create:
+            s3.create_bucket(Bucket=name)
 
     def put(self, key: str, data: bytes) -> str:
-        self.s3.put_object(Bucket=self.name, Key=key, Body=data)
-        return f"s3://{self.name}/{key}"
+        self.s3.put_object(Bucket=self.name, Key=self.prefix + key, Body=data)
+        return f"s3://{self.name}/{self.prefix}{key}"
 
     def put_manifest(self, key: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
         self.put(key, "".join(json.dumps(line) + "\n" for line in lines).encode())
-        return {"GroundTruthManifest": {"S3Object": {"Bucket": self.name, "Key": key}}}
+        return {"GroundTruthManifest": {"S3Object": {"Bucket": self.name, "Key": self.prefix + key}}}
 
     def get(self, key: str) -> bytes:
         return self.s3.get_object(Bucket=self.name, Key=key)["Body"].read()
@@ -58,11 +67,13 @@ class CustomerBucket:
         return {item["Key"] for item in listed.get("Contents", [])}
 
 
-def csv_tool_line(source_ref: str, label: str, *, attribute: str = "anomaly-label") -> dict[str, Any]:
-    """A line as AWS's CSV-to-manifest example writes it (the label as a string), under `attribute`."""
+def csv_tool_line(source_ref: str, label: str, *, attribute: str = "anomaly-label", text: bool = True) -> dict[str, Any]:
+    """A line as AWS's CSV-to-manifest example writes it (the label as a string unless `text=False`), under
+    `attribute`."""
+    value = 1 if label == "anomaly" else 0
     return {
         "source-ref": source_ref,
-        attribute: "1" if label == "anomaly" else "0",
+        attribute: str(value) if text else value,
         f"{attribute}-metadata": {
             "confidence": 1,
             "job-name": "labeling-job/anomaly-classification",
@@ -87,11 +98,9 @@ def stats(lv: Any, project: str, dataset_type: str = "train") -> dict[str, int]:
     return lv.describe_dataset(ProjectName=project, DatasetType=dataset_type)["DatasetDescription"]["ImageStats"]
 
 
-def test_a_manifest_and_images_in_the_customers_bucket_with_string_labels_under_a_job_attribute(
-    s3_service: LiveServer, customer: CustomerBucket
-) -> None:
+def test_a_manifest_with_string_labels_under_a_job_attribute(s3_service: LiveServer, source: CustomerBucket) -> None:
     lv, project = s3_service.boto3_client(), f"widgets-{uuid.uuid4().hex[:6]}"
-    refs = [customer.put(f"images/{index}.png", png_bytes(seed=600 + index)) for index in range(4)]
+    refs = [source.put(f"images/{index}.png", png_bytes(seed=600 + index)) for index in range(4)]
     lines = [
         csv_tool_line(refs[0], "normal"),
         csv_tool_line(refs[1], "anomaly"),
@@ -100,7 +109,7 @@ def test_a_manifest_and_images_in_the_customers_bucket_with_string_labels_under_
     ]
     lv.create_project(ProjectName=project)
     created = lv.create_dataset(
-        ProjectName=project, DatasetType="train", DatasetSource=customer.put_manifest("manifests/train.manifest", lines)
+        ProjectName=project, DatasetType="train", DatasetSource=source.put_manifest("manifests/train.manifest", lines)
     )
     assert created["DatasetMetadata"]["StatusMessage"] == "The dataset was created successfully."
     assert stats(lv, project) == {"Total": 4, "Labeled": 4, "Normal": 2, "Anomaly": 2}
@@ -109,7 +118,7 @@ def test_a_manifest_and_images_in_the_customers_bucket_with_string_labels_under_
     assert listed[refs[3]]["auto-label"] == "1" and "anomaly-label" not in listed[refs[3]]
     assert listed[refs[1]]["anomaly-label"] == "1"
 
-    refused_line = {"source-ref": customer.put("images/lost.png", png_bytes(seed=610)), "auto-label": 1}
+    refused_line = {"source-ref": source.put("images/lost.png", png_bytes(seed=610)), "auto-label": 1}
     with pytest.raises(ClientError) as excinfo:
         lv.update_dataset_entries(
             ProjectName=project, DatasetType="train", Changes=json.dumps(refused_line).encode() + b"\n"
@@ -120,13 +129,13 @@ def test_a_manifest_and_images_in_the_customers_bucket_with_string_labels_under_
     assert stats(lv, project)["Total"] == 4, "the line is refused, never imported unlabelled"
 
 
-def test_segmentation_lines_keep_their_class_names_and_colours(s3_service: LiveServer, customer: CustomerBucket) -> None:
+def test_segmentation_lines_keep_their_class_names_and_colours(s3_service: LiveServer, source: CustomerBucket) -> None:
     lv, project = s3_service.boto3_client(), f"masks-{uuid.uuid4().hex[:6]}"
     mask = np.zeros((96, 96), dtype=bool)
     mask[30:50, 30:50] = True
     line = {
-        **csv_tool_line(customer.put("img/cracked.png", png_bytes(seed=620)), "anomaly", attribute="job-7"),
-        "job-7-ref": customer.put("img/cracked-mask.png", mask_png_bytes(mask)),
+        **csv_tool_line(source.put("img/cracked.png", png_bytes(seed=620)), "anomaly", attribute="job-7"),
+        "job-7-ref": source.put("img/cracked-mask.png", mask_png_bytes(mask)),
         "job-7-ref-metadata": {
             "internal-color-map": {
                 "0": {"class-name": "BACKGROUND", "hex-color": "#000000", "confidence": 0.0},
@@ -137,7 +146,7 @@ def test_segmentation_lines_keep_their_class_names_and_colours(s3_service: LiveS
         },
     }
     lv.create_project(ProjectName=project)
-    lv.create_dataset(ProjectName=project, DatasetType="train", DatasetSource=customer.put_manifest("m", [line]))
+    lv.create_dataset(ProjectName=project, DatasetType="train", DatasetSource=source.put_manifest("m", [line]))
     assert stats(lv, project)["Anomaly"] == 1
     (listed,) = listed_entries(lv, project).values()
     assert listed["job-7-ref-metadata"]["internal-color-map"]["1"] == {
@@ -211,19 +220,27 @@ def test_import_from_the_customers_bucket(s3_service: LiveServer, customer: Cust
     assert code == "ValidationException" and "s3://no-such-bucket-xyz/exports/" in message and "NoSuchBucket" in message
 
 
-def test_entries_are_keyed_by_source_ref_not_by_image_bytes(s3_service: LiveServer, customer: CustomerBucket) -> None:
+def test_entries_are_keyed_by_source_ref_not_by_image_bytes(s3_service: LiveServer, source: CustomerBucket) -> None:
     lv, project = s3_service.boto3_client(), f"keyed-{uuid.uuid4().hex[:6]}"
     defect = png_bytes(seed=650)
-    lines = [csv_tool_line(customer.put("a/defect.png", defect), "anomaly")]
-    lines += [csv_tool_line(customer.put(f"a/good-{index}.png", png_bytes(seed=651 + index)), "normal") for index in (0, 1)]
+    lines = [csv_tool_line(source.put("a/defect.png", defect), "anomaly", text=False)]
+    lines += [
+        csv_tool_line(source.put(f"a/good-{index}.png", png_bytes(seed=651 + index)), "normal", text=False)
+        for index in (0, 1)
+    ]
     lv.create_project(ProjectName=project)
-    lv.create_dataset(ProjectName=project, DatasetType="train", DatasetSource=customer.put_manifest("m", lines))
-    copy = customer.put("b/defect-copy.png", defect)
+    lv.create_dataset(ProjectName=project, DatasetType="train", DatasetSource=source.put_manifest("m", lines))
+    copy = source.put("b/defect-copy.png", defect)
     lv.update_dataset_entries(ProjectName=project, DatasetType="train", Changes=json.dumps({"source-ref": copy}).encode())
     assert stats(lv, project) == {"Total": 4, "Labeled": 3, "Normal": 2, "Anomaly": 1}
     listed = listed_entries(lv, project)
-    assert listed[lines[0]["source-ref"]]["anomaly-label"] == "1"
+    assert listed[lines[0]["source-ref"]]["anomaly-label"] == 1
     assert listed[copy] == {"source-ref": copy}
+    description = lv.describe_dataset(ProjectName=project, DatasetType="train")["DatasetDescription"]
+    assert (description["Status"], description["StatusMessage"]) == (
+        "UPDATE_COMPLETE",
+        "The dataset was updated successfully.",
+    )
 
 
 def _wait_trained(lv: Any, project: str, seen: list[str]) -> dict[str, Any]:
