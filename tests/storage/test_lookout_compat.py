@@ -243,15 +243,15 @@ def test_entries_are_keyed_by_source_ref_not_by_image_bytes(s3_service: LiveServ
     )
 
 
-def _wait_trained(lv: Any, project: str, seen: list[str]) -> dict[str, Any]:
+def _wait_trained(lv: Any, project: str, seen: list[str], version: str = "1") -> dict[str, Any]:
     deadline = time.monotonic() + TRAINING_TIMEOUT_S
     while time.monotonic() < deadline:
-        description = lv.describe_model(ProjectName=project, ModelVersion="1")["ModelDescription"]
+        description = lv.describe_model(ProjectName=project, ModelVersion=version)["ModelDescription"]
         if description["Status"] != "TRAINING":
             return description
         seen.append(description["StatusMessage"])
         time.sleep(0.1)
-    raise AssertionError(f"model {project}/1 still TRAINING after {TRAINING_TIMEOUT_S}s")
+    raise AssertionError(f"model {project}/{version} still TRAINING after {TRAINING_TIMEOUT_S}s")
 
 
 def test_training_outputs_go_to_the_customers_output_location_and_stay_after_delete_model(
@@ -316,3 +316,12 @@ def test_training_outputs_go_to_the_customers_output_location_and_stay_after_del
 
     lv.delete_model(ProjectName=project, ModelVersion="1")
     assert {manifest_key, result_key} <= customer.keys("model-output/"), "DeleteModel leaves the customer's outputs"
+
+    vanishing = CustomerBucket(customer.s3, f"vanishing-{uuid.uuid4().hex[:10]}")
+    again = lv.create_model(ProjectName=project, OutputConfig={"S3Location": {"Bucket": vanishing.name}}, **FAST_TRAINING)
+    customer.s3.delete_bucket(Bucket=vanishing.name)
+    version = again["ModelMetadata"]["ModelVersion"]
+    failed = _wait_trained(lv, project, [], version=version)
+    assert failed["Status"] == "TRAINING_FAILED", "never TRAINED with an output location that holds nothing"
+    assert f"s3://{vanishing.name}/EvaluationManifest-{project}-{version}.json" in failed["StatusMessage"]
+    assert "NoSuchBucket" in failed["StatusMessage"] and "EvaluationManifest" not in failed
