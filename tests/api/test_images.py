@@ -52,7 +52,7 @@ CASES: dict[str, tuple[Case, str]] = {
         lambda s: manifest_line(f"s3://{s.store.bucket}/uploads/../../etc/passwd.png", "normal"),
         "'..'",
     ),
-    "other-bucket": (lambda s: manifest_line("s3://someone-elses-bucket/a.png", "normal"), "names bucket"),
+    "other-bucket": (lambda s: manifest_line("s3://someone-elses-bucket/a.png", "normal"), "local storage, which holds"),
     "missing-object": (
         lambda s: manifest_line(f"s3://{s.store.bucket}/{s.prefix}/never-written.png", "normal"),
         "does not exist",
@@ -126,10 +126,10 @@ def test_bad_line_is_refused_and_nothing_changes(lv, server, project_name, case)
     assert [json.loads(e)["source-ref"] for e in entries_before] == [good["source-ref"]]
 
 
-def test_manifest_outside_the_configured_bucket_is_refused(lv, server, project_name):
+def test_manifest_outside_the_local_bucket_is_refused_and_says_why(lv, server, project_name):
     lv.create_project(ProjectName=project_name)
     for s3_object, reason in [
-        ({"Bucket": "someone-elses-bucket", "Key": "m.manifest"}, "must be in bucket"),
+        ({"Bucket": "someone-elses-bucket", "Key": "m.manifest"}, "local storage, which holds only bucket"),
         ({"Bucket": server.context.store.bucket, "Key": "a/../../m.manifest"}, "'..'"),
         ({"Bucket": server.context.store.bucket, "Key": f"{project_name}/absent.manifest"}, "does not exist"),
     ]:
