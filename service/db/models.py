@@ -27,6 +27,8 @@ class Dataset(SQLModel, table=True):
     dataset_type: str = Field(max_length=10)
     status: str = Field(max_length=40)
     status_message: str = Field(default="", max_length=2000)
+    problems: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    """The lines the last manifest (CreateDataset, UpdateDatasetEntries) had refused: [{"Entry", "Reason"}]."""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -16,16 +16,19 @@ from service.db.models import Dataset, Project, utcnow
 from service.domain.names import validate_dataset_type
 from service.errors import ConflictException, ResourceNotFoundException
 
+CREATE_IN_PROGRESS = "CREATE_IN_PROGRESS"
 CREATE_COMPLETE = "CREATE_COMPLETE"
+CREATE_FAILED = "CREATE_FAILED"
 UPDATE_IN_PROGRESS = "UPDATE_IN_PROGRESS"
 UPDATE_COMPLETE = "UPDATE_COMPLETE"
 UPDATE_FAILED_ROLLBACK_COMPLETE = "UPDATE_FAILED_ROLLBACK_COMPLETE"
-IN_PROGRESS = (UPDATE_IN_PROGRESS, "CREATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "UPDATE_FAILED_ROLLBACK_IN_PROGRESS")
+IN_PROGRESS = (UPDATE_IN_PROGRESS, CREATE_IN_PROGRESS, "DELETE_IN_PROGRESS", "UPDATE_FAILED_ROLLBACK_IN_PROGRESS")
 STALE_CLAIM_AFTER = timedelta(hours=1)
+CREATING_MESSAGE = "The dataset is creating."
 CREATED_MESSAGE = "The dataset was created successfully."
 UPDATING_MESSAGE = "The dataset is updating."
 UPDATED_MESSAGE = "The dataset was updated successfully."
-"""StatusMessages in Lookout for Vision's wording (its documentation shows the first; the others follow it)."""
+"""StatusMessages in Lookout for Vision's wording (its documentation shows the first two; the others follow them)."""
 MAX_STATUS_MESSAGE = 2000
 
 
@@ -86,20 +89,28 @@ def claim_for_update(engine: Engine, *, project_name: str, dataset_type: str) ->
         return dataset.id
 
 
-def set_status(session: Session, *, dataset: Dataset, status: str, message: str = "") -> None:
+def set_status(
+    session: Session, *, dataset: Dataset, status: str, message: str = "", problems: list[dict] | None = None
+) -> None:
+    """A new status; `problems` are the refused lines of the operation that ended in it (none unless it failed)."""
     dataset.status = status
     dataset.status_message = shorten(message)
+    dataset.problems = problems or []
     dataset.updated_at = utcnow()
     session.add(dataset)
     session.flush()
 
 
-def record_failed_update(engine: Engine, *, dataset_id: int, message: str) -> None:
-    """After a refused batch rolled back: say so on the dataset, in a transaction of its own."""
+def record_failed_update(
+    engine: Engine, *, dataset_id: int, message: str, problems: list[dict] | None = None, status: str = ""
+) -> None:
+    """After a refused batch rolled back: say so on the dataset (UPDATE_FAILED_ROLLBACK_COMPLETE unless `status`
+    says otherwise), with the refused lines, in a transaction of its own."""
     with transaction(engine) as session:
         dataset = session.get(Dataset, dataset_id)
         if dataset is not None:
-            set_status(session, dataset=dataset, status=UPDATE_FAILED_ROLLBACK_COMPLETE, message=message)
+            failed = status or UPDATE_FAILED_ROLLBACK_COMPLETE
+            set_status(session, dataset=dataset, status=failed, message=message, problems=problems)
 
 
 def shorten(message: str) -> str:

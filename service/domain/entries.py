@@ -71,6 +71,7 @@ class EntriesRejected(ValidationException):
 
     def __init__(self, problems: Sequence[Problem], *, total: int) -> None:
         self.problems = list(problems)
+        self.total = total
         super().__init__(describe_problems(self.problems, total=total))
 
 

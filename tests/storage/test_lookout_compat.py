@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from tests.conftest import make_settings
 from tests.helpers.data import mask_png_bytes, png_bytes
 from tests.helpers.live_server import LiveServer, run_live_server
+from tests.helpers.manifests import wait_for_dataset
 from tests.helpers.s3_server import S3Server
 from tests.jobs.seed import FAST_TRAINING, synthetic_images
 
@@ -95,7 +96,7 @@ def listed_entries(lv: Any, project: str, dataset_type: str = "train") -> dict[s
 
 
 def stats(lv: Any, project: str, dataset_type: str = "train") -> dict[str, int]:
-    return lv.describe_dataset(ProjectName=project, DatasetType=dataset_type)["DatasetDescription"]["ImageStats"]
+    return wait_for_dataset(lv, project, dataset_type)["ImageStats"]
 
 
 def test_a_manifest_with_string_labels_under_a_job_attribute(s3_service: LiveServer, source: CustomerBucket) -> None:
@@ -111,22 +112,25 @@ def test_a_manifest_with_string_labels_under_a_job_attribute(s3_service: LiveSer
     created = lv.create_dataset(
         ProjectName=project, DatasetType="train", DatasetSource=source.put_manifest("manifests/train.manifest", lines)
     )
-    assert created["DatasetMetadata"]["StatusMessage"] == "The dataset was created successfully."
-    assert stats(lv, project) == {"Total": 4, "Labeled": 4, "Normal": 2, "Anomaly": 2}
+    assert created["DatasetMetadata"]["StatusMessage"] == "The dataset is creating."
+    description = wait_for_dataset(lv, project)
+    assert (description["Status"], description["StatusMessage"]) == (
+        "CREATE_COMPLETE",
+        "The dataset was created successfully.",
+    )
+    assert description["ImageStats"] == {"Total": 4, "Labeled": 4, "Normal": 2, "Anomaly": 2}
     listed = listed_entries(lv, project)
     assert set(listed) == set(refs), "entries keep the customer's source-refs"
     assert listed[refs[3]]["auto-label"] == "1" and "anomaly-label" not in listed[refs[3]]
     assert listed[refs[1]]["anomaly-label"] == "1"
 
     refused_line = {"source-ref": source.put("images/lost.png", png_bytes(seed=610)), "auto-label": 1}
-    with pytest.raises(ClientError) as excinfo:
-        lv.update_dataset_entries(
-            ProjectName=project, DatasetType="train", Changes=json.dumps(refused_line).encode() + b"\n"
-        )
-    code, message = error(excinfo)
-    assert code == "ValidationException"
+    lv.update_dataset_entries(ProjectName=project, DatasetType="train", Changes=json.dumps(refused_line).encode())
+    description = wait_for_dataset(lv, project)
+    message = description["StatusMessage"]
+    assert description["Status"] == "UPDATE_FAILED_ROLLBACK_COMPLETE"
     assert "line 1" in message and "no label found" in message and "groundtruth/image-classification" in message
-    assert stats(lv, project)["Total"] == 4, "the line is refused, never imported unlabelled"
+    assert description["ImageStats"]["Total"] == 4, "the line is refused, never imported unlabelled"
 
 
 def test_segmentation_lines_keep_their_class_names_and_colours(s3_service: LiveServer, source: CustomerBucket) -> None:
@@ -174,10 +178,10 @@ def test_missing_buckets_and_objects_are_named(s3_service: LiveServer, customer:
         assert code == "ValidationException" and uri in message and reason in message and "manifest" in message
 
     lines = [csv_tool_line(f"s3://{nowhere}/a.png", "normal"), csv_tool_line(f"s3://{customer.name}/b.png", "normal")]
-    with pytest.raises(ClientError) as excinfo:
-        lv.create_dataset(ProjectName=project, DatasetType="train", DatasetSource=customer.put_manifest("m", lines))
-    code, message = error(excinfo)
-    assert code == "ValidationException"
+    lv.create_dataset(ProjectName=project, DatasetType="train", DatasetSource=customer.put_manifest("m", lines))
+    description = wait_for_dataset(lv, project)
+    message = description["StatusMessage"]
+    assert description["Status"] == "CREATE_FAILED"
     assert f"line 1 (s3://{nowhere}/a.png)" in message and "NoSuchBucket" in message
     assert f"line 2 (s3://{customer.name}/b.png)" in message and "NoSuchKey" in message
 
@@ -230,6 +234,7 @@ def test_entries_are_keyed_by_source_ref_not_by_image_bytes(s3_service: LiveServ
     ]
     lv.create_project(ProjectName=project)
     lv.create_dataset(ProjectName=project, DatasetType="train", DatasetSource=source.put_manifest("m", lines))
+    wait_for_dataset(lv, project)
     copy = source.put("b/defect-copy.png", defect)
     lv.update_dataset_entries(ProjectName=project, DatasetType="train", Changes=json.dumps({"source-ref": copy}).encode())
     assert stats(lv, project) == {"Total": 4, "Labeled": 3, "Normal": 2, "Anomaly": 1}
@@ -268,6 +273,7 @@ def test_training_outputs_go_to_the_customers_output_location_and_stay_after_del
         ]
         source = customer.put_manifest(f"manifests/{dataset_type}.manifest", lines)
         lv.create_dataset(ProjectName=project, DatasetType=dataset_type, DatasetSource=source)
+        assert wait_for_dataset(lv, project, dataset_type)["Status"] == "CREATE_COMPLETE"
 
     with pytest.raises(ClientError) as excinfo:
         lv.create_model(ProjectName=project, OutputConfig={"S3Location": {"Bucket": "no-such-output-bkt"}}, **FAST_TRAINING)
@@ -325,3 +331,35 @@ def test_training_outputs_go_to_the_customers_output_location_and_stay_after_del
     assert failed["Status"] == "TRAINING_FAILED", "never TRAINED with an output location that holds nothing"
     assert f"s3://{vanishing.name}/EvaluationManifest-{project}-{version}.json" in failed["StatusMessage"]
     assert "NoSuchBucket" in failed["StatusMessage"] and "EvaluationManifest" not in failed
+
+
+def test_a_manifest_with_many_bad_lines_ends_create_failed_with_a_short_message_and_the_full_list(
+    s3_service: LiveServer, customer: CustomerBucket
+) -> None:
+    lv, project = s3_service.boto3_client(), f"many-bad-{uuid.uuid4().hex[:6]}"
+    good = csv_tool_line(customer.put("ok.png", png_bytes(seed=660)), "normal")
+    bad = [{"source-ref": f"s3://{customer.name}/bad-{index}.png", "job-label": 1} for index in range(40)]
+    lv.create_project(ProjectName=project)
+    answer = lv.create_dataset(
+        ProjectName=project, DatasetType="train", DatasetSource=customer.put_manifest("m", [good, *bad])
+    )
+    assert answer["DatasetMetadata"]["Status"] == "CREATE_IN_PROGRESS", "the call is accepted"
+    description = wait_for_dataset(lv, project)
+    assert description["Status"] == "CREATE_FAILED"
+    message = description["StatusMessage"]
+    assert message.startswith("40 of 41 manifest lines were refused, so the dataset holds no entry: line 2 (")
+    assert "line 4 (" in message and "line 5 (" not in message and "and 37 more" in message
+    assert len(message) < 1000, "a StatusMessage to read, not the whole list"
+    assert description["ImageStats"]["Total"] == 0
+    pages = lv.get_paginator("list_dataset_problems").paginate(
+        ProjectName=project, DatasetType="train", PaginationConfig={"PageSize": 15}
+    )
+    problems = [problem for page in pages for problem in page["Problems"]]
+    assert [problem["Entry"] for problem in problems] == [
+        f"line {index + 2} (s3://{customer.name}/bad-{index}.png)" for index in range(40)
+    ]
+    assert all("no label found" in problem["Reason"] for problem in problems)
+    with pytest.raises(ClientError) as excinfo:
+        lv.create_model(ProjectName=project, OutputConfig={"S3Location": {"Bucket": customer.name}}, **FAST_TRAINING)
+    assert error(excinfo)[0] == "ValidationException", "a CREATE_FAILED dataset cannot be trained on"
+    lv.delete_dataset(ProjectName=project, DatasetType="train")

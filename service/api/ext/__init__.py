@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Depends
 
-from service.api.ext import detections, imports, thresholds, training, uploads
+from service.api.ext import dataset_problems, detections, imports, thresholds, training, uploads
 from service.auth.dependency import require_signature
 
 router = APIRouter(prefix="/2020-11-20", dependencies=[Depends(require_signature)])
@@ -11,3 +11,4 @@ router.include_router(imports.router)
 router.include_router(thresholds.router)
 router.include_router(training.router)
 router.include_router(detections.router)
+router.include_router(dataset_problems.router)

@@ -6,6 +6,7 @@ Create Date: 2026-12-02 02:30:00.000000
 
 - `datasetentry`: the unique (dataset_id, image_sha256) goes: an entry is its source-ref, and two source-refs may hold
   the same bytes (the bytes are still stored once, by content hash).
+- `dataset.problems`: the manifest lines the last CreateDataset / UpdateDatasetEntries refused (ListDatasetProblems).
 - `model`: where the AWS-layout EvaluationManifest and EvaluationResult were written (keys in `output_bucket`); empty
   for models evaluated before, whose DescribeModel keeps naming the service's own copies.
 """
@@ -26,6 +27,8 @@ _NAMING = {'uq': 'uq_%(table_name)s_%(column_0_name)s_%(column_1_name)s'}
 def upgrade() -> None:
     with op.batch_alter_table('datasetentry', schema=None, naming_convention=_NAMING) as batch_op:
         batch_op.drop_constraint(_unique_name(), type_='unique')
+    with op.batch_alter_table('dataset', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('problems', sa.JSON(), server_default='[]', nullable=False))
     with op.batch_alter_table('model', schema=None) as batch_op:
         batch_op.add_column(sa.Column('output_manifest_key', sqlmodel.sql.sqltypes.AutoString(length=1024), nullable=True))
         batch_op.add_column(sa.Column('output_result_key', sqlmodel.sql.sqltypes.AutoString(length=1024), nullable=True))
@@ -35,6 +38,8 @@ def downgrade() -> None:
     with op.batch_alter_table('model', schema=None) as batch_op:
         batch_op.drop_column('output_result_key')
         batch_op.drop_column('output_manifest_key')
+    with op.batch_alter_table('dataset', schema=None) as batch_op:
+        batch_op.drop_column('problems')
     with op.batch_alter_table('datasetentry', schema=None) as batch_op:
         batch_op.create_unique_constraint(_unique_name(), ['dataset_id', 'image_sha256'])
 
