@@ -139,3 +139,26 @@ def test_changes_must_be_json_lines(lv, train, project_name):
         lv.update_dataset_entries(ProjectName=project_name, DatasetType="train", Changes=b"\n\n")
     assert error_code(excinfo) == "ValidationException"
     assert describe(lv, project_name)["ImageStats"]["Total"] == 2
+
+
+
+def test_a_shared_image_is_deleted_only_when_its_last_entry_goes(lv, server, train, project_name):
+    """Entries keyed by source-ref share one stored image (issue 16); its file goes only with the last entry using it
+    (issue 11's reference counting), across the entries of one dataset and across datasets."""
+    shared_bytes = png_bytes(seed=340)
+    refs = [train.put(name, shared_bytes) for name in ("twin-a.png", "twin-b.png", "twin-c.png")]
+    lv.update_dataset_entries(
+        ProjectName=project_name, DatasetType="train", Changes=changes([manifest_line(ref, "normal") for ref in refs[:2]])
+    )
+    assert wait_for_dataset(lv, project_name)["Status"] == "UPDATE_COMPLETE"
+    test_source = train.put_manifest("test-manifest", [manifest_line(refs[2], "normal")])
+    lv.create_dataset(ProjectName=project_name, DatasetType="test", DatasetSource=test_source)
+    assert wait_for_dataset(lv, project_name, "test")["Status"] == "CREATE_COMPLETE"
+    sha = hashlib.sha256(shared_bytes).hexdigest()
+    stored = [key for key in server.context.store.list("images/") if sha in key]
+    assert len(stored) == 1
+
+    lv.delete_dataset(ProjectName=project_name, DatasetType="train")
+    assert server.context.store.exists(stored[0]), "the test dataset's entry still uses the image"
+    lv.delete_dataset(ProjectName=project_name, DatasetType="test")
+    assert not server.context.store.exists(stored[0])
