@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     s3_secret_key: str | None = None
     s3_secure: bool = True
     s3_region: str | None = None
+    s3_allowed_buckets: str = Field(
+        default="",
+        description="Comma-separated buckets besides LV_STORAGE_BUCKET that manifests, images and outputs may name "
+        "(S3 backend); empty: any bucket the service's S3 credentials reach.",
+    )
 
     auth_enabled: bool = True
     public_api_docs: bool = Field(
@@ -92,6 +97,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.resolved_home / 'openlv.db'}"
+
+    @property
+    def allowed_buckets(self) -> frozenset[str] | None:
+        """The LV_S3_ALLOWED_BUCKETS fence (None: no fence)."""
+        names = frozenset(name.strip() for name in self.s3_allowed_buckets.split(",") if name.strip())
+        return names or None
 
     @property
     def local_storage_root(self) -> Path:

@@ -31,8 +31,10 @@ def datasets() -> None:
 @click.option("--manifest", help="Fill it from a Ground Truth manifest at s3://bucket/key.")
 @json_option
 def create(project: str, dataset_type: str, manifest: str | None, as_json: bool) -> None:
-    """Create the project's train or test dataset (empty, or from a manifest)."""
+    """Create the project's train or test dataset (empty, or from a manifest: waits until its lines are checked)."""
     dataset = _collection(project).create(dataset_type, manifest=manifest)
+    if manifest is not None:
+        dataset = dataset.wait()
     if as_json:
         print_json(dataset)
     else:

@@ -74,17 +74,28 @@ class DatasetEntry(BaseModel):
 
     @classmethod
     def parse(cls, text: str) -> "DatasetEntry":
+        """Labels and masks are found as the service finds them: by their metadata's Ground Truth `type`, or by the
+        names `anomaly-label` and `anomaly-mask-ref`, whatever the labelling job called the attribute."""
         line: dict[str, Any] = json.loads(text)
-        label = line.get("anomaly-label-metadata", {}).get("class-name")
-        color_map = line.get("anomaly-mask-ref-metadata", {}).get("internal-color-map", {})
+        label_attribute = _attribute(line, "groundtruth/image-classification", "anomaly-label")
+        mask_attribute = _attribute(line, "groundtruth/semantic-segmentation", "anomaly-mask-ref")
+        label = line.get(f"{label_attribute}-metadata", {}).get("class-name")
+        color_map = line.get(f"{mask_attribute}-metadata", {}).get("internal-color-map", {})
         classes = [value.get("class-name") for key, value in sorted(color_map.items()) if key != "0"]
         return cls(
             source_ref=line["source-ref"],
             label=label,
             anomaly_class=classes[0] if len(classes) == 1 else None,
-            mask_ref=line.get("anomaly-mask-ref"),
+            mask_ref=line.get(mask_attribute),
             line=line,
         )
+
+
+def _attribute(line: dict[str, Any], metadata_type: str, default: str) -> str:
+    for key, value in line.items():
+        if key.endswith("-metadata") and isinstance(value, dict) and value.get("type") == metadata_type:
+            return key.removesuffix("-metadata")
+    return default
 
 
 class DatasetCollection:

@@ -38,6 +38,7 @@ OPERATION_ROLES: dict[str, frozenset[Role]] = {
     "DescribeDataset": READERS,
     "DeleteDataset": ADMIN_ONLY,
     "ListDatasetEntries": READERS,
+    "ListDatasetProblems": READERS,
     "UpdateDatasetEntries": ADMIN_ONLY,
     "UploadDatasetImages": ADMIN_ONLY,
     "ImportDatasetEntries": ADMIN_ONLY,

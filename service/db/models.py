@@ -30,6 +30,8 @@ class Dataset(SQLModel, table=True):
     status: str = Field(max_length=40)
     status_message: str = Field(default="", max_length=2000)
     claimed_by: str | None = Field(default=None, max_length=128)
+    problems: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    """The lines the last manifest (CreateDataset, UpdateDatasetEntries) had refused: [{"Entry", "Reason"}]."""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -47,7 +49,8 @@ class StoredImage(SQLModel, table=True):
 
 
 class DatasetEntry(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("dataset_id", "image_sha256"),)
+    """One image of a dataset, identified by its source-ref (as in Lookout for Vision); entries whose source-refs hold
+    the same bytes share one StoredImage."""
 
     id: int | None = Field(default=None, primary_key=True)
     dataset_id: int = Field(foreign_key="dataset.id", index=True)
@@ -116,6 +119,8 @@ class Model(SQLModel, table=True):
     max_inference_units: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
     evaluation_end_at: datetime | None = None
+    output_manifest_key: str | None = Field(default=None, max_length=1024)
+    output_result_key: str | None = Field(default=None, max_length=1024)
 
 
 class TrainingJob(SQLModel, table=True):

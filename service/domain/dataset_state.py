@@ -22,14 +22,22 @@ from service.db.models import Dataset, Project, utcnow
 from service.domain.names import validate_dataset_type
 from service.errors import ConflictException, ResourceNotFoundException
 
+CREATE_IN_PROGRESS = "CREATE_IN_PROGRESS"
 CREATE_COMPLETE = "CREATE_COMPLETE"
+CREATE_FAILED = "CREATE_FAILED"
 UPDATE_IN_PROGRESS = "UPDATE_IN_PROGRESS"
 UPDATE_COMPLETE = "UPDATE_COMPLETE"
 UPDATE_FAILED_ROLLBACK_COMPLETE = "UPDATE_FAILED_ROLLBACK_COMPLETE"
-IN_PROGRESS = (UPDATE_IN_PROGRESS, "CREATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "UPDATE_FAILED_ROLLBACK_IN_PROGRESS")
+IN_PROGRESS = (UPDATE_IN_PROGRESS, CREATE_IN_PROGRESS, "DELETE_IN_PROGRESS", "UPDATE_FAILED_ROLLBACK_IN_PROGRESS")
 STALE_CLAIM_AFTER = timedelta(hours=1)
+CREATING_MESSAGE = "The dataset is creating."
+CREATED_MESSAGE = "The dataset was created successfully."
+UPDATING_MESSAGE = "The dataset is updating."
+UPDATED_MESSAGE = "The dataset was updated successfully."
+"""StatusMessages in Lookout for Vision's wording (its documentation shows the first two; the others follow them)."""
 MAX_STATUS_MESSAGE = 2000
 INTERRUPTED = "The update was interrupted (the server stopped); no entry changed."
+INTERRUPTED_CREATE = "The dataset's creation was interrupted (the server stopped); the dataset holds no entry."
 _HOST = socket.gethostname()
 OWNER = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex}"
 """Who claims datasets from this process: host, process id, and a token unique to this start."""
@@ -102,7 +110,7 @@ def claim_for_update(engine: Engine, *, project_name: str, dataset_type: str) ->
             update(Dataset)
             .where(col(Dataset.id) == dataset.id, col(Dataset.status) == dataset.status)
             .where(col(Dataset.updated_at) == dataset.updated_at)
-            .values(status=UPDATE_IN_PROGRESS, status_message="", claimed_by=OWNER, updated_at=utcnow())
+            .values(status=UPDATE_IN_PROGRESS, status_message=UPDATING_MESSAGE, claimed_by=OWNER, updated_at=utcnow())
         )
         if claimed.rowcount != 1:
             raise ConflictException(
@@ -114,33 +122,45 @@ def claim_for_update(engine: Engine, *, project_name: str, dataset_type: str) ->
         return dataset.id
 
 
-def set_status(session: Session, *, dataset: Dataset, status: str, message: str = "") -> None:
+def set_status(
+    session: Session, *, dataset: Dataset, status: str, message: str = "", problems: list[dict] | None = None
+) -> None:
+    """A new status; `problems` are the refused lines of the operation that ended in it (none unless it failed)."""
     dataset.status = status
     dataset.status_message = shorten(message)
     dataset.claimed_by = OWNER if status in IN_PROGRESS else None
+    dataset.problems = problems or []
     dataset.updated_at = utcnow()
     session.add(dataset)
     session.flush()
 
 
-def record_failed_update(engine: Engine, *, dataset_id: int, message: str) -> None:
-    """After a refused batch rolled back: say so on the dataset, in a transaction of its own."""
+def record_failed_update(
+    engine: Engine, *, dataset_id: int, message: str, problems: list[dict] | None = None, status: str = ""
+) -> None:
+    """After a refused batch rolled back: say so on the dataset (UPDATE_FAILED_ROLLBACK_COMPLETE unless `status`
+    says otherwise), with the refused lines, in a transaction of its own."""
     with transaction(engine) as session:
         dataset = session.get(Dataset, dataset_id)
         if dataset is not None:
-            set_status(session, dataset=dataset, status=UPDATE_FAILED_ROLLBACK_COMPLETE, message=message)
+            failed = status or UPDATE_FAILED_ROLLBACK_COMPLETE
+            set_status(session, dataset=dataset, status=failed, message=message, problems=problems)
 
 
 def release_abandoned_claims(engine: Engine) -> int:
     """Roll back datasets whose claiming process is gone (run on start-up): the entries never changed (the update's
-    transaction did not commit), so the dataset is the previous one with status UPDATE_FAILED_ROLLBACK_COMPLETE.
+    transaction did not commit), so the dataset is the previous one with status UPDATE_FAILED_ROLLBACK_COMPLETE, or
+    CREATE_FAILED for a dataset whose manifest was never applied.
     Returns how many were released."""
     with transaction(engine) as session:
         held = list(session.exec(select(Dataset).where(col(Dataset.status).in_(IN_PROGRESS))))
         released = 0
         for dataset in held:
             if not is_busy(dataset):
-                set_status(session, dataset=dataset, status=UPDATE_FAILED_ROLLBACK_COMPLETE, message=INTERRUPTED)
+                if dataset.status == CREATE_IN_PROGRESS:
+                    set_status(session, dataset=dataset, status=CREATE_FAILED, message=INTERRUPTED_CREATE)
+                else:
+                    set_status(session, dataset=dataset, status=UPDATE_FAILED_ROLLBACK_COMPLETE, message=INTERRUPTED)
                 released += 1
         return released
 

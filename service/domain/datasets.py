@@ -11,15 +11,15 @@ from sqlmodel import Session, col, select
 
 from service.context import AppContext
 from service.db.engine import transaction
-from service.db.models import Dataset, DatasetEntry, StoredImage
-from service.domain import dataset_state, stored_objects
+from service.db.models import Dataset, DatasetEntry
+from service.domain import dataset_state, manifest_jobs, stored_objects
 from service.domain.dataset_state import get_dataset, refuse_if_busy
-from service.domain.entries import EntriesRejected, PendingEntry, apply_entries
+from service.domain.entries import EntriesRejected
 from service.domain.idempotency import idempotent, replayed_response
-from service.domain.manifests import prepare_manifest, read_manifest_object
+from service.domain.manifests import numbered_lines, read_manifest_object
 from service.domain.names import validate_dataset_type
 from service.domain.projects import get_project
-from service.errors import ConflictException, ServiceError
+from service.errors import ConflictException, ServiceError, ValidationException
 from service.storage import ObjectStore
 
 
@@ -42,29 +42,35 @@ class ImageStats:
 
 def create_dataset(
     session: Session, *, context: AppContext, project_name: str, dataset_type: str, source: ManifestSource | None
-) -> Dataset:
-    """A new dataset, empty or holding every entry of the manifest; on any bad line nothing is created."""
+) -> tuple[Dataset, bytes | None]:
+    """A new dataset and, with a manifest, its bytes. An empty dataset is CREATE_COMPLETE at once; one with a manifest
+    is CREATE_IN_PROGRESS until the caller has run `manifest_jobs.populate_dataset` after the commit. The manifest is
+    read here, so one out of reach is refused before anything is created; its lines are validated there."""
     validate_dataset_type(dataset_type)
     project = get_project(session, name=project_name)
     if session.exec(
         select(Dataset).where(Dataset.project_id == project.id, Dataset.dataset_type == dataset_type)
     ).first():
         raise _already_exists(project_name, dataset_type)
-    pending: list[PendingEntry] = []
+    manifest = None
     if source is not None:
-        data = read_manifest_object(context.store, bucket=source.bucket, key=source.key, version_id=source.version_id)
-        pending, problems, total = prepare_manifest(data, settings=context.settings, store=context.store)
-        if problems:
-            raise EntriesRejected(problems, total=total)
+        manifest = read_manifest_object(
+            context.store, bucket=source.bucket, key=source.key, version_id=source.version_id
+        )
     assert project.id is not None
-    dataset = Dataset(project_id=project.id, dataset_type=dataset_type, status=dataset_state.CREATE_COMPLETE)
+    dataset = Dataset(
+        project_id=project.id,
+        dataset_type=dataset_type,
+        status=dataset_state.CREATE_COMPLETE if manifest is None else dataset_state.CREATE_IN_PROGRESS,
+        status_message=dataset_state.CREATED_MESSAGE if manifest is None else dataset_state.CREATING_MESSAGE,
+        claimed_by=None if manifest is None else dataset_state.OWNER,
+    )
     session.add(dataset)
     try:
         session.flush()
     except IntegrityError:
         raise _already_exists(project_name, dataset_type) from None
-    apply_entries(session, store=context.store, dataset=dataset, pending=pending)
-    return dataset
+    return dataset, manifest
 
 
 def _already_exists(project_name: str, dataset_type: str) -> ConflictException:
@@ -115,13 +121,14 @@ def _delete_rows(session: Session, *, store: ObjectStore, project_name: str, dat
     stored_objects.release(session, store, (sha for pair in used for sha in pair if sha is not None))
 
 
-def update_dataset_entries(
+def start_update_entries(
     *, context: AppContext, project_name: str, dataset_type: str, changes: bytes, client_token: str | None
-) -> str:
-    """UpdateDatasetEntries: apply a manifest of changes; the dataset Status afterwards.
-
-    A bad batch changes no entry, leaves Status UPDATE_FAILED_ROLLBACK_COMPLETE with a StatusMessage naming each bad
-    line, and raises ValidationException."""
+) -> tuple[str, int | None]:
+    """UpdateDatasetEntries, the part answered at once: check that Changes are JSON Lines, claim the dataset
+    (UPDATE_IN_PROGRESS) and record the answer for the ClientToken. Returns the Status to answer and the id of the
+    dataset whose batch the caller must apply after answering (`manifest_jobs.apply_update`); None for a replay."""
+    if not numbered_lines(changes):
+        raise ValidationException("Changes must hold at least one JSON line.")
     parameters = {
         "ProjectName": project_name,
         "DatasetType": dataset_type,
@@ -130,24 +137,21 @@ def update_dataset_entries(
     with transaction(context.engine) as session:
         replayed = _replayed_response(session, client_token=client_token, parameters=parameters)
     if replayed is not None:
-        return str(replayed["Status"])
-
-    def work(session: Session, dataset: Dataset) -> None:
-        pending, problems, total = prepare_manifest(
-            changes, settings=context.settings, store=context.store, existing_sizes=_entry_sizes(session, dataset)
-        )
-        if problems:
-            raise EntriesRejected(problems, total=total)
-        apply_entries(session, store=context.store, dataset=dataset, pending=pending)
-        idempotent(
-            session,
-            operation="UpdateDatasetEntries",
-            client_token=client_token,
-            parameters=parameters,
-            produce=lambda: {"Status": dataset_state.UPDATE_COMPLETE},
-        )
-
-    return run_claimed_update(context=context, project_name=project_name, dataset_type=dataset_type, work=work).status
+        return str(replayed["Status"]), None
+    dataset_id = dataset_state.claim_for_update(context.engine, project_name=project_name, dataset_type=dataset_type)
+    try:
+        with transaction(context.engine) as session:
+            idempotent(
+                session,
+                operation="UpdateDatasetEntries",
+                client_token=client_token,
+                parameters=parameters,
+                produce=lambda: {"Status": dataset_state.UPDATE_IN_PROGRESS},
+            )
+    except ServiceError as exc:
+        dataset_state.record_failed_update(context.engine, dataset_id=dataset_id, message=exc.message)
+        raise
+    return dataset_state.UPDATE_IN_PROGRESS, dataset_id
 
 
 def run_claimed_update(
@@ -161,25 +165,19 @@ def run_claimed_update(
             dataset = session.get(Dataset, dataset_id)
             assert dataset is not None
             work(session, dataset)
-            dataset_state.set_status(session, dataset=dataset, status=dataset_state.UPDATE_COMPLETE)
+            dataset_state.set_status(
+                session, dataset=dataset, status=dataset_state.UPDATE_COMPLETE, message=dataset_state.UPDATED_MESSAGE
+            )
             return dataset
     except ServiceError as exc:
-        dataset_state.record_failed_update(context.engine, dataset_id=dataset_id, message=exc.message)
+        problems = manifest_jobs.problem_list(exc.problems) if isinstance(exc, EntriesRejected) else None
+        dataset_state.record_failed_update(context.engine, dataset_id=dataset_id, message=exc.message, problems=problems)
         raise
     except Exception:
         dataset_state.record_failed_update(
             context.engine, dataset_id=dataset_id, message="The update failed on an internal error; no entry changed."
         )
         raise
-
-
-def _entry_sizes(session: Session, dataset: Dataset) -> dict[str, tuple[int, int]]:
-    query = (
-        select(DatasetEntry.source_ref, StoredImage.width, StoredImage.height)
-        .join(StoredImage, col(StoredImage.sha256) == col(DatasetEntry.image_sha256))
-        .where(DatasetEntry.dataset_id == dataset.id)
-    )
-    return {ref: (width, height) for ref, width, height in session.exec(query)}
 
 
 def _replayed_response(session: Session, *, client_token: str | None, parameters: dict[str, Any]) -> dict | None:

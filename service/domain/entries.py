@@ -1,9 +1,10 @@
 """Dataset entries: validate a batch in full, then apply it in one transaction (all or nothing).
 
 A batch is first turned into `PendingEntry` values without writing anything: every image and mask is read and checked,
-and every problem is collected with the entry it belongs to. Only a batch without problems is applied. An entry is
-matched to an existing one by image content first (the same picture never appears twice in a dataset), then by
-source-ref; a match is updated, anything else is added.
+and every problem is collected with the entry it belongs to. Only a batch without problems is applied. An entry is its
+source-ref, as in Lookout for Vision: a change whose source-ref names an existing entry updates it, any other change
+adds an entry. Identical bytes are stored once (`store_image` deduplicates by content hash), whatever the number of
+source-refs that hold them; that is a storage detail, never an entry's identity.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -55,6 +56,7 @@ class EntriesRejected(ValidationException):
 
     def __init__(self, problems: Sequence[Problem], *, total: int) -> None:
         self.problems = list(problems)
+        self.total = total
         super().__init__(describe_problems(self.problems, total=total))
 
 
@@ -100,38 +102,22 @@ def _chunked_select(session: Session, dataset: Dataset, column: Any, values: lis
 
 
 def apply_entries(session: Session, *, store: ObjectStore, dataset: Dataset, pending: Sequence[PendingEntry]) -> None:
-    """Write a validated batch: store images (deduplicated), then add or update entries; later entries win."""
-    refs = [change.source_ref for change in pending]
-    shas = [change.image.info.sha256 for change in pending if change.image is not None]
-    by_ref = entries_by_source_ref(session, dataset=dataset, refs=refs)
-    by_sha = {
-        entry.image_sha256: entry for entry in _chunked_select(session, dataset, col(DatasetEntry.image_sha256), shas)
-    }
-    by_sha.update({entry.image_sha256: entry for entry in by_ref.values()})
+    """Write a validated batch: store images (deduplicated), then add or update entries by source-ref; later entries
+    of the batch win."""
+    by_ref = entries_by_source_ref(session, dataset=dataset, refs=[change.source_ref for change in pending])
     now = utcnow()
     replaced: list[str] = []
     for change in pending:
         mask = store_image(session, store, change.mask.read(), change.mask.info) if change.mask else None
-        if change.image is None:
-            entry = by_ref[change.source_ref]
-        else:
+        entry = by_ref.get(change.source_ref)
+        if change.image is not None:
             stored = store_image(session, store, change.image.read(), change.image.info)
-            entry = by_sha.get(stored.sha256) or by_ref.get(change.source_ref) or _new_entry(dataset, stored, now)
-            stale = by_ref.get(change.source_ref)
-            if stale is not None and stale is not entry:
-                by_sha.pop(stale.image_sha256, None)
-                replaced.extend(sha for sha in (stale.image_sha256, stale.mask_sha256) if sha is not None)
-                session.delete(stale)
-                session.flush()
-            if entry.image_sha256 != stored.sha256:
-                by_sha.pop(entry.image_sha256, None)
-                if entry.image_sha256:
-                    replaced.append(entry.image_sha256)
-                entry.image_sha256 = stored.sha256
-            by_sha[stored.sha256] = entry
-        if entry.source_ref in by_ref and by_ref[entry.source_ref] is entry:
-            del by_ref[entry.source_ref]
-        entry.source_ref = change.source_ref
+            if entry is None:
+                entry = _new_entry(dataset, stored, change.source_ref, now)
+            elif entry.image_sha256 != stored.sha256:
+                replaced.append(entry.image_sha256)
+            entry.image_sha256 = stored.sha256
+        assert entry is not None, "a change without an image relabels an existing entry"
         entry.label = change.label
         entry.anomaly_class = change.anomaly_class
         entry.human_annotated = change.human_annotated
@@ -148,10 +134,10 @@ def apply_entries(session: Session, *, store: ObjectStore, dataset: Dataset, pen
     stored_objects.release(session, store, replaced)
 
 
-def _new_entry(dataset: Dataset, stored: StoredImage, now: datetime) -> DatasetEntry:
+def _new_entry(dataset: Dataset, stored: StoredImage, source_ref: str, now: datetime) -> DatasetEntry:
     assert dataset.id is not None
     return DatasetEntry(
-        dataset_id=dataset.id, image_sha256=stored.sha256, source_ref="", created_at=now, updated_at=now
+        dataset_id=dataset.id, image_sha256=stored.sha256, source_ref=source_ref, created_at=now, updated_at=now
     )
 
 

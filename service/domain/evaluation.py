@@ -5,6 +5,11 @@
 - `evaluation/evaluation_manifest.jsonl`: Lookout for Vision's EvaluationManifest, one JSON line per test image with its
   ground-truth label and the detected label and confidence at the model's threshold;
 - `evaluation/evaluation_result.json`: Lookout for Vision's EvaluationResult, plus openlv's extra metrics.
+
+The EvaluationManifest and EvaluationResult are also written where the caller's OutputConfig S3Location points (any
+bucket the service can write, `service.domain.buckets`), in Lookout for Vision's layout:
+`<Prefix>/EvaluationManifest-<project>-<version>.json` and `<Prefix>/EvaluationResult-<project>-<version>.json`.
+Those are the caller's objects: DescribeModel names them, and DeleteModel leaves them where they are.
 """
 
 import json
@@ -15,14 +20,46 @@ from typing import Any
 import numpy as np
 
 from service.db.models import Model
+from service.domain import buckets
 from service.engine import metrics
-from service.errors import InternalServerException
-from service.storage import ObjectNotFoundError, ObjectStore
+from service.errors import InternalServerException, ValidationException
+from service.storage import ObjectNotFoundError, ObjectStore, StorageKeyError, validate_key
 
 SCORES = "evaluation/scores.json"
 MANIFEST = "evaluation/evaluation_manifest.jsonl"
 RESULT = "evaluation/evaluation_result.json"
 CLASS_NAMES = {0: "normal", 1: "anomaly"}
+
+
+@dataclass(frozen=True)
+class OutputObjects:
+    """Where the caller's copies of the EvaluationManifest and EvaluationResult go (OutputConfig S3Location)."""
+
+    bucket: str
+    manifest_key: str
+    result_key: str
+
+
+def output_objects(*, bucket: str, prefix: str, project_name: str, version: int) -> OutputObjects:
+    """Lookout for Vision's layout under the OutputConfig prefix (a folder: a missing '/' is added)."""
+    folder = prefix.strip("/")
+    base = f"{folder}/" if folder else ""
+    name = f"{project_name}-{version}"
+    try:
+        return OutputObjects(
+            bucket=bucket,
+            manifest_key=validate_key(f"{base}EvaluationManifest-{name}.json"),
+            result_key=validate_key(f"{base}EvaluationResult-{name}.json"),
+        )
+    except StorageKeyError as exc:
+        raise ValidationException(f"Invalid OutputConfig S3Location prefix {prefix!r}: {exc}.") from None
+
+
+def recorded_output(model: Model) -> OutputObjects | None:
+    """The caller's copies this model's training wrote (None for models evaluated before openlv wrote them)."""
+    if not (model.output_manifest_key and model.output_result_key):
+        return None
+    return OutputObjects(model.output_bucket, model.output_manifest_key, model.output_result_key)
 
 
 @dataclass(frozen=True)
@@ -138,8 +175,11 @@ def evaluation_result(
     }
 
 
-def write_evaluation(store: ObjectStore, *, model: Model, model_arn: str, scores: TestScores) -> None:
-    """(Re)write the evaluation objects of an evaluated model at its current threshold."""
+def write_evaluation(
+    store: ObjectStore, *, model: Model, model_arn: str, scores: TestScores, output: OutputObjects | None
+) -> None:
+    """(Re)write the evaluation objects of an evaluated model at its current threshold: the service's copies, then
+    the caller's at `output` (a ValidationException names the object the caller's bucket refused)."""
     assert model.evaluation_end_at is not None, "write_evaluation needs an evaluated model"
     prefix, at = model.artifacts_prefix, model.evaluation_end_at
     training_images = int(model.evaluation_metrics.get("TrainingImages", 0))
@@ -147,7 +187,12 @@ def write_evaluation(store: ObjectStore, *, model: Model, model_arn: str, scores
     manifest = "".join(json.dumps(line) + "\n" for line in manifest_lines(model, scores, job_name=model_arn, at=at))
     store.put(prefix + MANIFEST, manifest.encode(), "application/x-ndjson")
     result = evaluation_result(model, model_arn=model_arn, at=at, training_images=training_images, scores=scores)
-    store.put(prefix + RESULT, json.dumps(result, indent=2).encode(), "application/json")
+    result_bytes = json.dumps(result, indent=2).encode()
+    store.put(prefix + RESULT, result_bytes, "application/json")
+    if output is not None:
+        target = buckets.store_for(store, output.bucket, what="OutputConfig S3Location")
+        buckets.write(target, output.manifest_key, manifest.encode(), "application/json", what="evaluation manifest")
+        buckets.write(target, output.result_key, result_bytes, "application/json", what="evaluation result")
 
 
 def read_scores(store: ObjectStore, *, model: Model) -> TestScores:

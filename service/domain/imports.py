@@ -1,4 +1,5 @@
-"""Imports of a folder tree already in the configured storage (`s3://<bucket>/<prefix>/`) into one dataset.
+"""Imports of a folder tree in storage (`s3://<bucket>/<prefix>/`: the service's bucket or, with the S3 backend, any
+bucket its credentials reach) into one dataset.
 
 Two layouts are understood; object names decide labels, contents are checked like every other image:
 
@@ -25,11 +26,12 @@ from pathlib import PurePosixPath
 from typing import Literal
 
 from service.context import AppContext
+from service.domain import buckets
 from service.domain.entries import PendingEntry, PendingImage, Problem, check_mask_fits
 from service.domain.images import ImageRejected, inspect_image
 from service.domain.uploads import IngestOutcome, ingest, require_project
 from service.errors import ValidationException
-from service.storage import ObjectNotFoundError, ObjectStore, StorageKeyError, parse_s3_uri
+from service.storage import ObjectAccessError, ObjectNotFoundError, ObjectStore
 
 Layout = Literal["mvtec", "folders"]
 LAYOUTS: tuple[str, ...] = ("mvtec", "folders")
@@ -132,19 +134,21 @@ def _folders_mask(parts: list[str], present: set[str]) -> str | None:
     return None
 
 
-def resolve_prefix(uri: str, store: ObjectStore) -> str:
-    """The storage key prefix (ending in '/') named by `s3://<bucket>/<prefix>/`; other buckets are refused."""
+def resolve_prefix(uri: str, store: ObjectStore) -> tuple[ObjectStore, str]:
+    """The store and key prefix (ending in '/') named by `s3://<bucket>/<prefix>/`, in any reachable bucket."""
     folder = uri.rstrip("/")
-    if folder == f"s3://{store.bucket}":
-        raise ValidationException(f"S3Uri {uri!r} must name a folder inside the bucket: s3://{store.bucket}/<prefix>/")
-    try:
-        return parse_s3_uri(folder, store.bucket) + "/"
-    except StorageKeyError as exc:
-        raise ValidationException(f"Invalid S3Uri: {exc}.") from None
+    bucket = folder.removeprefix("s3://")
+    if folder.startswith("s3://") and bucket and "/" not in bucket:
+        raise ValidationException(f"S3Uri {uri!r} must name a folder inside the bucket: s3://{bucket}/<prefix>/")
+    source, prefix = buckets.locate(store, folder, what="import folder")
+    return source, prefix + "/"
 
 
 def plan_import(store: ObjectStore, *, prefix: str, layout: str, splits: Sequence[str]) -> ImportPlan:
-    keys = [key[len(prefix) :] for key in store.list(prefix)]
+    try:
+        keys = [key[len(prefix) :] for key in store.list(prefix)]
+    except ObjectAccessError as exc:
+        raise buckets.refusal(exc, what="import folder", uri=f"s3://{store.bucket}/{prefix}") from None
     if layout == "mvtec":
         plan = plan_mvtec(keys, splits=splits)
     else:
@@ -180,13 +184,16 @@ def _read_checked(store: ObjectStore, key: str, *, context: AppContext, kind: st
         data = store.get(key)
     except ObjectNotFoundError:
         raise ImageRejected(f"the {kind} disappeared during the import") from None
+    except ObjectAccessError as exc:
+        raise ImageRejected(buckets.refusal(exc, what=kind, uri=exc.uri).message.rstrip(".")) from None
     info = inspect_image(data, settings=context.settings, kind=kind)
     return PendingImage(info, _checked_reader(store, key, info.sha256))
 
 
-def prepare_import(plan: ImportPlan, *, prefix: str, context: AppContext) -> tuple[list[PendingEntry], list[Problem]]:
-    """Read and check every planned image and mask once (one in memory at a time); nothing is written."""
-    store = context.store
+def prepare_import(
+    plan: ImportPlan, *, store: ObjectStore, prefix: str, context: AppContext
+) -> tuple[list[PendingEntry], list[Problem]]:
+    """Read and check every planned image and mask of `store` once (one in memory at a time); nothing is written."""
     pending: list[PendingEntry] = []
     problems: list[Problem] = []
     for planned in plan.entries:
@@ -234,9 +241,9 @@ def import_entries(
     if layout == "folders" and splits:
         raise ValidationException("Splits apply to the mvtec layout only.")
     chosen_splits = validate_splits(splits) if splits else [dataset_type]
-    prefix = resolve_prefix(source_uri, context.store)
-    plan = plan_import(context.store, prefix=prefix, layout=layout, splits=chosen_splits)
-    pending, problems = prepare_import(plan, prefix=prefix, context=context)
+    source, prefix = resolve_prefix(source_uri, context.store)
+    plan = plan_import(source, prefix=prefix, layout=layout, splits=chosen_splits)
+    pending, problems = prepare_import(plan, store=source, prefix=prefix, context=context)
     outcome = ingest(
         context=context, project_name=project_name, dataset_type=dataset_type, pending=pending, problems=problems
     )

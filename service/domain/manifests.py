@@ -1,9 +1,14 @@
 """SageMaker Ground Truth manifests (JSON Lines), the format Lookout for Vision imports and lists entries in.
 
-A line names its image by `source-ref` (an s3:// URI in the configured bucket), its label by `anomaly-label` (0 normal,
-1 anomaly) with `anomaly-label-metadata.class-name` saying the same in words, and optionally a segmentation mask by
-`anomaly-mask-ref` with its colour map in `anomaly-mask-ref-metadata.internal-color-map`.
+A line names its image by `source-ref` (an s3:// URI), its label by the attribute whose `<attribute>-metadata` object
+has `"type": "groundtruth/image-classification"` (Ground Truth names it after the labelling job; `anomaly-label` is
+also recognised by name) with the value 0 (normal) or 1 (anomaly), as a number or a string, and `class-name` saying the
+same in words. An optional segmentation mask is found the same way, through the metadata type
+`groundtruth/semantic-segmentation` (or `anomaly-mask-ref` by name), with its colour map in `internal-color-map`.
+Lines are stored as given, so the attribute names, class names and colours come back in ListDatasetEntries. A line that
+holds attributes but no label this rule finds is refused, never imported unlabelled.
 """
+
 
 import hashlib
 import json
@@ -11,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from service.domain import buckets
 from service.domain.entries import (
     MAX_SOURCE_REF,
     PendingEntry,
@@ -22,11 +28,16 @@ from service.domain.entries import (
 from service.domain.images import ImageInfo, ImageRejected, inspect_image
 from service.errors import ValidationException
 from service.settings import Settings
-from service.storage import ObjectNotFoundError, ObjectStore, StorageError, parse_s3_uri
+from service.storage import ObjectAccessError, ObjectNotFoundError, ObjectStore
 
 MAX_LINE_CHARS = 8192
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
-_LABELS_BY_VALUE = {0: "normal", 1: "anomaly"}
+_LABELS_BY_VALUE: dict[int | str, str] = {0: "normal", 1: "anomaly", "0": "normal", "1": "anomaly"}
+CLASSIFICATION = "groundtruth/image-classification"
+SEGMENTATION = "groundtruth/semantic-segmentation"
+DEFAULT_LABEL_ATTRIBUTE = "anomaly-label"
+DEFAULT_MASK_ATTRIBUTE = "anomaly-mask-ref"
+_METADATA = "-metadata"
 
 
 class LineRejected(Exception):
@@ -50,17 +61,11 @@ class ManifestLine:
 
 
 def read_manifest_object(store: ObjectStore, *, bucket: str, key: str, version_id: str | None) -> bytes:
-    """The manifest named by CreateDataset's DatasetSource.GroundTruthManifest.S3Object."""
-    if bucket != store.bucket:
-        raise ValidationException(f"The manifest must be in bucket {store.bucket!r}; got {bucket!r}.")
+    """The manifest named by CreateDataset's DatasetSource.GroundTruthManifest.S3Object, in any reachable bucket."""
     if version_id:
         raise ValidationException("Object versions are not supported: omit VersionId to use the stored manifest.")
-    try:
-        data = store.get(parse_s3_uri(f"s3://{bucket}/{key}", store.bucket))
-    except ObjectNotFoundError:
-        raise ValidationException(f"The manifest s3://{bucket}/{key} does not exist.") from None
-    except StorageError as exc:
-        raise ValidationException(f"The manifest's location is not valid: {exc}.") from None
+    source, checked_key = buckets.locate(store, f"s3://{bucket}/{key}", what="manifest")
+    data = buckets.read(source, checked_key, what="manifest")
     if len(data) > MAX_MANIFEST_BYTES:
         raise ValidationException(f"The manifest is {len(data)} bytes; the limit is {MAX_MANIFEST_BYTES} bytes.")
     return data
@@ -129,39 +134,65 @@ def parse_line(number: int, text: str) -> ManifestLine:
 
 
 def _label(line: dict[str, Any]) -> tuple[str | None, bool]:
-    value, metadata = line.get("anomaly-label"), line.get("anomaly-label-metadata")
-    if value is None:
-        if metadata is not None:
-            raise LineRejected("'anomaly-label-metadata' without 'anomaly-label'")
+    """The line's label, found as Lookout for Vision found it: the attribute whose `<name>-metadata` has type
+    `groundtruth/image-classification` (or `anomaly-label` by name), with the value 0 or 1 (a number or a string)."""
+    attribute = _only_attribute(line, CLASSIFICATION, DEFAULT_LABEL_ATTRIBUTE, what="label")
+    if attribute is None:
+        others = sorted(key for key in line if key != "source-ref")
+        if others:
+            raise LineRejected(
+                f"no label found among {', '.join(repr(key) for key in others)}: a label is an attribute whose "
+                f"'<attribute>-metadata' object has \"type\": \"{CLASSIFICATION}\" (or 'anomaly-label')"
+            )
         return None, False
-    if isinstance(value, bool) or value not in _LABELS_BY_VALUE:
-        raise LineRejected(f"'anomaly-label' must be 0 (normal) or 1 (anomaly); got {value!r}")
-    label = _LABELS_BY_VALUE[value]
+    value, metadata = line.get(attribute), line.get(f"{attribute}-metadata")
+    if value is None:
+        raise LineRejected(f"'{attribute}-metadata' without '{attribute}'")
+    label = _LABELS_BY_VALUE.get(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+    if label is None:
+        raise LineRejected(f"{attribute!r} must be 0 (normal) or 1 (anomaly), as a number or a string; got {value!r}")
     if not isinstance(metadata, dict):
-        raise LineRejected("'anomaly-label-metadata' must be an object with 'class-name'")
+        raise LineRejected(f"'{attribute}-metadata' must be an object with 'class-name'")
     class_name = metadata.get("class-name")
     if class_name != label:
-        raise LineRejected(f"'anomaly-label' {value} means {label!r} but 'class-name' is {class_name!r}")
+        raise LineRejected(f"{attribute!r} {value!r} means {label!r} but 'class-name' is {class_name!r}")
     human = metadata.get("human-annotated", "yes")
     if human not in ("yes", "no"):
         raise LineRejected(f"'human-annotated' must be 'yes' or 'no'; got {human!r}")
     return label, human == "yes"
 
 
+def _only_attribute(line: dict[str, Any], metadata_type: str, default: str, *, what: str) -> str | None:
+    """The one attribute of the line whose metadata has `metadata_type` (or the default name); None when absent."""
+    found = {
+        key.removesuffix(_METADATA)
+        for key, value in line.items()
+        if key.endswith(_METADATA) and isinstance(value, dict) and value.get("type") == metadata_type
+    }
+    if default in line or f"{default}{_METADATA}" in line:
+        found.add(default)
+    if len(found) > 1:
+        names = ", ".join(repr(name) for name in sorted(found))
+        raise LineRejected(f"the line has {len(found)} {what} attributes ({names}); a line holds one")
+    return found.pop() if found else None
+
+
 def _mask(line: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The mask URI and the anomaly classes its colour map names (comma-separated), if the line has a mask."""
-    mask_ref, metadata = line.get("anomaly-mask-ref"), line.get("anomaly-mask-ref-metadata")
-    if mask_ref is None:
-        if metadata is not None:
-            raise LineRejected("'anomaly-mask-ref-metadata' without 'anomaly-mask-ref'")
+    """The mask URI and the anomaly classes its colour map names (comma-separated), if the line has a mask: the
+    attribute whose metadata has type `groundtruth/semantic-segmentation` (or `anomaly-mask-ref` by name)."""
+    attribute = _only_attribute(line, SEGMENTATION, DEFAULT_MASK_ATTRIBUTE, what="mask")
+    if attribute is None:
         return None, None
+    mask_ref, metadata = line.get(attribute), line.get(f"{attribute}{_METADATA}")
+    if mask_ref is None:
+        raise LineRejected(f"'{attribute}-metadata' without '{attribute}'")
     if not isinstance(mask_ref, str) or not mask_ref:
-        raise LineRejected("'anomaly-mask-ref' must be an s3:// URI")
+        raise LineRejected(f"{attribute!r} must be an s3:// URI")
     if metadata is None:
         return mask_ref, None
     color_map = metadata.get("internal-color-map") if isinstance(metadata, dict) else None
     if not isinstance(color_map, dict):
-        raise LineRejected("'anomaly-mask-ref-metadata' must be an object with an 'internal-color-map' object")
+        raise LineRejected(f"'{attribute}-metadata' must be an object with an 'internal-color-map' object")
     classes = []
     for index, colour in color_map.items():
         if not isinstance(colour, dict) or not isinstance(colour.get("class-name"), str):
@@ -208,22 +239,25 @@ def _resolve(
 
 
 def _read_checked(uri: str, *, settings: Settings, store: ObjectStore, kind: str) -> PendingImage:
-    """Read and validate the object at `uri`; its bytes are read again when the batch is applied."""
+    """Read and validate the object at `uri` (in any reachable bucket); its bytes are read again when the batch is
+    applied."""
     try:
-        key = parse_s3_uri(uri, store.bucket)
-        data = store.get(key)
-    except StorageError as exc:
-        raise LineRejected(f"{kind} {exc}") from None
+        source, key = buckets.locate(store, uri, what=kind)
+        data = buckets.read(source, key, what=kind)
+    except ValidationException as exc:
+        raise LineRejected(exc.message.rstrip(".")) from None
     info = inspect_image(data, settings=settings, kind=kind)
-    return PendingImage(info, _reader(store, key, uri, info))
+    return PendingImage(info, _reader(source, key, uri, info, kind))
 
 
-def _reader(store: ObjectStore, key: str, uri: str, info: ImageInfo) -> Callable[[], bytes]:
+def _reader(store: ObjectStore, key: str, uri: str, info: ImageInfo, kind: str) -> Callable[[], bytes]:
     def read() -> bytes:
         try:
             data = store.get(key)
         except ObjectNotFoundError:
             raise ValidationException(f"{uri} disappeared while the batch was being applied; send it again.") from None
+        except ObjectAccessError as exc:
+            raise buckets.refusal(exc, what=kind, uri=exc.uri) from None
         if hashlib.sha256(data).hexdigest() != info.sha256:
             raise ValidationException(f"{uri} changed while the batch was being applied; send the batch again.")
         return data

@@ -1,4 +1,5 @@
-"""Model packaging jobs: package a trained model version into an edge bundle written to the service's bucket.
+"""Model packaging jobs: package a trained model version into an edge bundle written to the S3OutputLocation (the
+service's bucket or, with the S3 backend, any bucket its credentials reach; `service.domain.buckets`).
 
 `start_job` checks the request and writes a CREATED row; the caller commits, then runs `run_job` in the background,
 which moves the row to RUNNING, writes the bundle (one atomic put, so nothing half-written ever appears) and settles
@@ -18,13 +19,14 @@ from sqlmodel import Session, col, select
 
 from service.db.engine import UnitOfWork, transaction
 from service.db.models import Model, PackagingJob, Project, utcnow
+from service.domain import buckets
 from service.domain.model_status import PACKAGEABLE, require_status
 from service.domain.packaging_bundle import BundleError, BundleSpec, build_bundle, is_bundled
 from service.domain.packaging_targets import EdgeTarget, parse_target
 from service.domain.projects import get_project
 from service.domain.training_runs import ARTIFACTS_FOLDER, get_model
 from service.errors import ConflictException, ResourceNotFoundException, ValidationException
-from service.storage import ObjectNotFoundError, ObjectStore, StorageKeyError, validate_key
+from service.storage import ObjectAccessError, ObjectNotFoundError, ObjectStore, StorageKeyError, validate_key
 
 log = logging.getLogger("openlv.packaging")
 
@@ -66,11 +68,7 @@ def start_job(
     once the unit of work commits, `run_job` packages it on a thread of its own (a restart settles a job it left)."""
     session = work.session
     output = greengrass["S3OutputLocation"]
-    if output["Bucket"] != store.bucket:
-        raise ValidationException(
-            f"S3OutputLocation must be in bucket {store.bucket!r}, the one this service writes to; "
-            f"got {output['Bucket']!r}."
-        )
+    output_store = buckets.store_for(store, output["Bucket"], what="S3OutputLocation")
     edge_target(greengrass)
     version = "LATEST" if model_version.upper() == "LATEST" else model_version
     model = get_model(session, project_name=project_name, version=version)
@@ -80,7 +78,7 @@ def start_job(
     component_name = greengrass["ComponentName"]
     component_version = greengrass.get("ComponentVersion") or f"{model.version}.0.0"
     key = bundle_key(output.get("Prefix") or "", component_name, component_version)
-    _check_component_free(session, store, name=component_name, version=component_version, key=key)
+    _check_component_free(session, output_store, name=component_name, version=component_version, key=key)
     job = PackagingJob(
         project_id=model.project_id,
         model_id=model.id,  # type: ignore[arg-type]
@@ -136,7 +134,11 @@ def _check_component_free(session: Session, store: ObjectStore, *, name: str, ve
             resource_id=f"{name}:{version}",
             resource_type="MODEL_PACKAGE_JOB",
         )
-    if store.exists(key):
+    try:
+        taken = store.exists(key)
+    except ObjectAccessError as exc:
+        raise buckets.refusal(exc, what="S3OutputLocation", uri=exc.uri) from None
+    if taken:
         raise ConflictException(
             f"An object already exists at s3://{store.bucket}/{key}; choose another ComponentVersion or Prefix.",
             resource_id=key,
@@ -202,30 +204,40 @@ def run_job(engine: Engine, store: ObjectStore, job_id: int) -> None:
         model = session.get(Model, job.model_id)
         project = session.get(Project, job.project_id)
         assert model is not None and project is not None
-        spec = _bundle_spec(store, job, model, project)
+        output = _output_store(store, job)
+        spec = _bundle_spec(output, job, model, project)
         artifacts = model.artifacts_prefix + ARTIFACTS_FOLDER
         key = job.output_key
     try:
         names = [name.removeprefix(artifacts) for name in store.list(artifacts)]
         files = {name: store.get(artifacts + name) for name in names if is_bundled(name)}
         bundle = build_bundle(files, spec)
-        if store.exists(key):
-            raise BundleError(f"An object appeared at s3://{store.bucket}/{key} meanwhile; nothing was overwritten.")
-        store.put(key, bundle, content_type="application/zip")
+        if output.exists(key):
+            raise BundleError(f"An object appeared at s3://{output.bucket}/{key} meanwhile; nothing was overwritten.")
+        buckets.write(output, key, bundle, "application/zip", what="edge package")
     except Exception as error:
-        if not isinstance(error, BundleError | ObjectNotFoundError):
+        if not isinstance(error, BundleError | ObjectNotFoundError | ValidationException | ObjectAccessError):
             log.exception("packaging job %s failed", job_id)
         _finish(engine, job_id, FAILED, _failure_message(error))
         return
     if not _finish(
-        engine, job_id, SUCCEEDED, f"The edge package is at s3://{store.bucket}/{key} ({len(bundle)} bytes)."
+        engine, job_id, SUCCEEDED, f"The edge package is at s3://{output.bucket}/{key} ({len(bundle)} bytes)."
     ):
-        store.delete(key)
+        output.delete(key)
+
+
+def _output_store(store: ObjectStore, job: PackagingJob) -> ObjectStore:
+    """Where the job writes its bundle: the S3OutputLocation bucket it was started with (checked by `start_job`)."""
+    return store.in_bucket(str(job.configuration["S3OutputLocation"]["Bucket"]))
 
 
 def _failure_message(error: Exception) -> str:
     if isinstance(error, BundleError):
         return str(error)
+    if isinstance(error, ValidationException):
+        return error.message
+    if isinstance(error, ObjectAccessError):
+        return buckets.refusal(error, what="edge package", uri=error.uri).message
     if isinstance(error, ObjectNotFoundError):
         return "The trained model's artifacts are no longer in storage; the model may have been deleted."
     return "Packaging failed unexpectedly; see the service log."

@@ -18,7 +18,7 @@ from service.arns import model_arn
 from service.db.engine import transaction
 from service.db.models import Model, Project, TrainingJob, utcnow
 from service.domain.algorithms import TrainingChoice, engine_weights
-from service.domain.evaluation import ScoredImage, TestScores, summary_metrics, write_evaluation
+from service.domain.evaluation import ScoredImage, TestScores, output_objects, summary_metrics, write_evaluation
 from service.domain.model_status import ModelStatus
 from service.domain.thresholds import DEFAULT_THRESHOLD, Policy, operating_point, performance, policy_record
 from service.domain.training_data import TrainingImage, TrainingSplit, training_split
@@ -30,6 +30,7 @@ from service.engine import artifacts
 from service.engine.data import ImageRecord
 from service.engine.errors import EngineError, TrainingCancelledError
 from service.engine.training import fit
+from service.errors import ValidationException
 from service.jobs.queue import JobState
 from service.settings import Settings
 from service.storage import ObjectNotFoundError, ObjectStore
@@ -118,7 +119,10 @@ class TrainingRun:
         model.evaluation_metrics = {**summary_metrics(scores, engine_metrics), "TrainingImages": training_images}
         model.evaluation_end_at = at
         arn = model_arn(self.settings, self.project.name, str(model.version))
-        write_evaluation(self.store, model=model, model_arn=arn, scores=scores)
+        output = output_objects(
+            bucket=model.output_bucket, prefix=model.output_prefix, project_name=self.project.name, version=model.version
+        )
+        write_evaluation(self.store, model=model, model_arn=arn, scores=scores, output=output)
         with transaction(self.engine) as session:
             stored = session.get(Model, model.id)
             if stored is None or stored.status == ModelStatus.DELETING:
@@ -129,6 +133,7 @@ class TrainingRun:
             stored.performance = model.performance
             stored.evaluation_metrics = model.evaluation_metrics
             stored.evaluation_end_at = at
+            stored.output_manifest_key, stored.output_result_key = output.manifest_key, output.result_key
             session.add(stored)
             finish_job(session, job_id=self.job_id, state=JobState.SUCCEEDED, message="Training finished.")
 
@@ -169,6 +174,8 @@ def run_training_job(
             job_id=job_id,
             message="Training failed: a dataset image is no longer in storage; upload the dataset again.",
         )
+    except ValidationException as exc:
+        fail_job(engine, job_id=job_id, message=f"Training failed: {exc.message}")
     except Exception as exc:
         log.exception("training job %s failed", job_id)
         fail_job(

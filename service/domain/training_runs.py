@@ -13,7 +13,9 @@ from sqlmodel import Session, col, func, select
 
 from service.db.engine import MAX_INTEGER, UnitOfWork
 from service.db.models import Model, PackagingJob, ThresholdChange, TrainingJob, TrainingLogLine
+from service.domain import buckets
 from service.domain.algorithms import TrainingChoice
+from service.domain.evaluation import output_objects
 from service.domain.model_status import DELETABLE, ModelStatus, require_status
 from service.domain.projects import get_project
 from service.domain.training_data import check_training_data
@@ -21,8 +23,10 @@ from service.domain.training_jobs import enqueue_job
 from service.errors import ResourceNotFoundException, ValidationException
 from service.jobs.queue import JobState
 from service.jobs.runner import JobRunner
-from service.storage import ObjectStore, StorageKeyError, validate_key
+from service.storage import ObjectAccessError, ObjectStore, StorageKeyError, validate_key
 
+QUEUED_MESSAGE = "The model is being trained: queued until a training slot is free."
+"""Lookout for Vision said "The model is being trained." for the whole run; openlv adds where training is."""
 ARTIFACTS_FOLDER = "artifacts/"
 """Where training puts the engine's saved-model folder under `Model.artifacts_prefix`, and hosting reads it."""
 
@@ -64,6 +68,17 @@ def get_job(session: Session, *, model: Model) -> TrainingJob | None:
     return session.exec(select(TrainingJob).where(TrainingJob.model_id == model.id)).first()
 
 
+def check_output_location(store: ObjectStore, output: OutputLocation, *, project: str, version: int) -> None:
+    """Refuse up front an OutputConfig the service could not write its evaluation objects to: a bucket out of reach
+    (local storage, the operator's allow-list), a missing bucket or one S3 refuses, a prefix that is no valid key."""
+    target = buckets.store_for(store, output.bucket, what="OutputConfig S3Location")
+    objects = output_objects(bucket=output.bucket, prefix=output.prefix, project_name=project, version=version)
+    try:
+        next(iter(target.list(objects.manifest_key)), None)
+    except ObjectAccessError as exc:
+        raise buckets.refusal(exc, what="OutputConfig S3Location", uri=exc.uri) from None
+
+
 def artifacts_prefix(output: OutputLocation, *, service_bucket: str, project: str, version: int) -> str:
     """Where a model's artefacts and evaluation go: under the OutputConfig prefix when it names the service's bucket
     (the only bucket this service writes to), else under `models/`. A random part keeps a re-created project's model
@@ -82,7 +97,7 @@ def create_model(
     project_name: str,
     choice: TrainingChoice,
     output: OutputLocation,
-    service_bucket: str,
+    store: ObjectStore,
     description: str = "",
     kms_key_id: str | None = None,
 ) -> tuple[Model, TrainingJob]:
@@ -93,11 +108,12 @@ def create_model(
     check_training_data(session, project=project)
     latest = session.exec(select(func.max(Model.version)).where(Model.project_id == project.id)).one()
     version = (latest or 0) + 1
+    check_output_location(store, output, project=project.name, version=version)
     model = Model(
         project_id=project.id,  # type: ignore[arg-type]
         version=version,
         status=ModelStatus.TRAINING,
-        status_message="Training is queued.",
+        status_message=QUEUED_MESSAGE,
         description=description,
         algorithm=choice.algorithm,
         hyperparameters=choice.hyperparameters,
@@ -106,7 +122,7 @@ def create_model(
         output_bucket=output.bucket,
         output_prefix=output.prefix,
         kms_key_id=kms_key_id,
-        artifacts_prefix=artifacts_prefix(output, service_bucket=service_bucket, project=project.name, version=version),
+        artifacts_prefix=artifacts_prefix(output, service_bucket=store.bucket, project=project.name, version=version),
     )
     session.add(model)
     session.flush()
@@ -115,6 +131,21 @@ def create_model(
     assert job_id is not None
     work.after_commit(lambda: jobs.submit(job_id))
     return model, job
+
+
+def status_messages(session: Session, models: list[Model]) -> list[str]:
+    """The models' StatusMessages, in order; a model whose training job runs says its phase and how far it got."""
+    training = [model.id for model in models if model.status == ModelStatus.TRAINING]
+    running = {}
+    if training:
+        query = select(TrainingJob).where(col(TrainingJob.model_id).in_(training), TrainingJob.state == JobState.RUNNING)
+        running = {job.model_id: job for job in session.exec(query)}
+    return [model.status_message if model.id not in running else training_message(running[model.id]) for model in models]
+
+
+def training_message(job: TrainingJob) -> str:
+    detail = f": {job.message.rstrip('.')}" if job.message else ""
+    return f"The model is being trained ({job.phase}, {job.percent:.0f}% done){detail}."[:2000]
 
 
 def list_models(session: Session, *, project_name: str, after_version: int, limit: int) -> list[Model]:
@@ -162,5 +193,7 @@ def remove_model_rows(session: Session, *, model: Model) -> None:
 
 
 def purge_model_objects(store: ObjectStore, *, model: Model) -> None:
+    """Remove the service's objects of a model (under its artifacts prefix); the caller's EvaluationManifest and
+    EvaluationResult at its OutputConfig location stay, as Lookout for Vision left them."""
     for key in list(store.list(model.artifacts_prefix)):
         store.delete(key)

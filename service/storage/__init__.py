@@ -1,15 +1,23 @@
 """Object storage behind one small interface: local disk by default, S3-compatible through the minio client."""
 
-from service.storage.base import ObjectStore, parse_s3_uri, validate_key
-from service.storage.errors import ObjectNotFoundError, StorageError, StorageKeyError
+from service.storage.base import ObjectStore, split_s3_uri, validate_key
+from service.storage.errors import (
+    BucketUnavailable,
+    ObjectAccessError,
+    ObjectNotFoundError,
+    StorageError,
+    StorageKeyError,
+)
 from service.storage.factory import build_store
 
 __all__ = [
+    "BucketUnavailable",
+    "ObjectAccessError",
     "ObjectNotFoundError",
     "ObjectStore",
     "StorageError",
     "StorageKeyError",
     "build_store",
-    "parse_s3_uri",
+    "split_s3_uri",
     "validate_key",
 ]

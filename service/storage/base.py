@@ -4,13 +4,19 @@ from collections.abc import Iterator
 from typing import Protocol
 from urllib.parse import unquote
 
-from service.storage.errors import StorageKeyError
+from service.storage.errors import BucketUnavailable, ObjectAccessError, StorageKeyError
+
+__all__ = ["BucketUnavailable", "ObjectAccessError", "ObjectStore", "split_s3_uri", "validate_key"]
 
 
 class ObjectStore(Protocol):
     """A flat key -> bytes store inside one bucket. Writes are atomic: a reader sees all of an object or none."""
 
     bucket: str
+
+    def in_bucket(self, bucket: str) -> "ObjectStore":
+        """The same backend in another bucket (this store for its own bucket); raises `BucketUnavailable`."""
+        ...
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
 
@@ -41,11 +47,11 @@ def validate_key(key: str) -> str:
     return key
 
 
-def parse_s3_uri(uri: str, bucket: str) -> str:
-    """The key of an `s3://bucket/key` URI in the configured bucket; anything else is refused."""
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """The bucket and the (checked) key of an `s3://bucket/key` URI."""
     if not uri.startswith("s3://"):
-        raise StorageKeyError(f"invalid S3 URI {uri!r}: expected s3://{bucket}/<key>")
-    named_bucket, _, key = uri[len("s3://") :].partition("/")
-    if named_bucket != bucket:
-        raise StorageKeyError(f"S3 URI {uri!r} names bucket {named_bucket!r}; this service stores objects in {bucket!r}")
-    return validate_key(unquote(key))
+        raise StorageKeyError(f"invalid S3 URI {uri!r}: expected s3://<bucket>/<key>")
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    if not bucket:
+        raise StorageKeyError(f"invalid S3 URI {uri!r}: expected s3://<bucket>/<key>")
+    return bucket, validate_key(unquote(key))

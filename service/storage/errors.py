@@ -18,3 +18,20 @@ class ObjectNotFoundError(StorageError):
         super().__init__(f"object s3://{bucket}/{key} does not exist")
         self.bucket = bucket
         self.key = key
+
+
+class BucketUnavailable(StorageError):
+    """A bucket this store cannot reach: local storage holds one bucket, and an S3 allow-list may fence others off."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ObjectAccessError(StorageError):
+    """S3 refused an object or its bucket: `code` is S3's (AccessDenied, NoSuchBucket...), `uri` names the object."""
+
+    def __init__(self, code: str, uri: str) -> None:
+        super().__init__(f"{code}: {uri}")
+        self.code = code
+        self.uri = uri

@@ -20,4 +20,4 @@ def build_store(settings: Settings) -> ObjectStore:
         secure=settings.s3_secure,
         region=settings.s3_region,
     )
-    return S3Store(client, settings.storage_bucket)
+    return S3Store(client, settings.storage_bucket, allowed_buckets=settings.allowed_buckets)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from service.storage.base import validate_key
-from service.storage.errors import ObjectNotFoundError, StorageKeyError
+from service.storage.errors import BucketUnavailable, ObjectNotFoundError, StorageKeyError
 
 
 class LocalStore:
@@ -14,6 +14,14 @@ class LocalStore:
         self.root = root.resolve()
         self.bucket = bucket
         self.root.mkdir(parents=True, exist_ok=True)
+
+    def in_bucket(self, bucket: str) -> "LocalStore":
+        if bucket != self.bucket:
+            raise BucketUnavailable(
+                f"this service uses local storage, which holds only bucket {self.bucket!r} (the S3 backend, "
+                "LV_STORAGE_BACKEND=s3, reads and writes other buckets)"
+            )
+        return self
 
     def _path(self, key: str) -> Path:
         path = (self.root / validate_key(key)).resolve()

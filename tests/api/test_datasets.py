@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.helpers.data import jpeg_bytes, mask_png_bytes, png_bytes
-from tests.helpers.manifests import StorageWriter, manifest_line
+from tests.helpers.manifests import StorageWriter, manifest_line, wait_for_dataset
 
 
 def error_code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
@@ -48,8 +48,11 @@ def test_create_from_manifest_then_describe_and_filter(lv, storage, project_name
     source = storage.put_manifest("train.manifest", lines)
 
     metadata = lv.create_dataset(ProjectName=project_name, DatasetType="train", DatasetSource=source)["DatasetMetadata"]
-    assert metadata["DatasetType"] == "train" and metadata["Status"] == "CREATE_COMPLETE"
-    lv.create_dataset(ProjectName=project_name, DatasetType="test")
+    assert metadata["DatasetType"] == "train" and metadata["Status"] == "CREATE_IN_PROGRESS"
+    assert metadata["StatusMessage"] == "The dataset is creating."
+    empty = lv.create_dataset(ProjectName=project_name, DatasetType="test")["DatasetMetadata"]
+    assert empty["Status"] == "CREATE_COMPLETE", "an empty dataset is created at once"
+    assert wait_for_dataset(lv, project_name)["Status"] == "CREATE_COMPLETE"
 
     assert stats(lv, project_name) == {"Total": 6, "Labeled": 5, "Normal": 3, "Anomaly": 2}
     assert stats(lv, project_name, "test") == {"Total": 0, "Labeled": 0, "Normal": 0, "Anomaly": 0}
@@ -78,6 +81,7 @@ def test_entry_pages_are_bounded_and_tokens_opaque(lv, storage, project_name):
     lv.create_project(ProjectName=project_name)
     lines = [manifest_line(storage.put(f"{i}.png", png_bytes(seed=100 + i)), "normal") for i in range(3)]
     lv.create_dataset(ProjectName=project_name, DatasetType="train", DatasetSource=storage.put_manifest("m", lines))
+    wait_for_dataset(lv, project_name)
     first = lv.list_dataset_entries(ProjectName=project_name, DatasetType="train", MaxResults=2)
     assert len(first["DatasetEntries"]) == 2 and "NextToken" in first
     second = lv.list_dataset_entries(
@@ -104,6 +108,8 @@ def test_delete_keeps_images_other_entries_use(lv, server, storage, project_name
         DatasetType="test",
         DatasetSource=storage.put_manifest("test", [manifest_line(shared, "normal"), manifest_line(own, "anomaly")]),
     )
+    wait_for_dataset(lv, project_name, "train")
+    wait_for_dataset(lv, project_name, "test")
     images_before = set(store.list("images/"))
 
     with pytest.raises(ClientError) as excinfo:

@@ -1,5 +1,6 @@
-"""Bad images and bad references through boto3: each is refused with a ValidationException that names the line and
-the reason, and neither CreateDataset nor UpdateDatasetEntries leaves anything behind."""
+"""Bad images and bad references through boto3: the call is accepted and the dataset ends CREATE_FAILED or
+UPDATE_FAILED_ROLLBACK_COMPLETE with a StatusMessage naming the line and the reason (ListDatasetProblems lists each),
+and neither CreateDataset nor UpdateDatasetEntries leaves anything behind."""
 
 import json
 import struct
@@ -10,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.helpers.data import jpeg_bytes, mask_png_bytes, png_bytes
-from tests.helpers.manifests import StorageWriter, changes, manifest_line
+from tests.helpers.manifests import StorageWriter, changes, manifest_line, wait_for_dataset
 
 
 def corrupt_png() -> bytes:
@@ -52,7 +53,7 @@ CASES: dict[str, tuple[Case, str]] = {
         lambda s: manifest_line(f"s3://{s.store.bucket}/uploads/../../etc/passwd.png", "normal"),
         "'..'",
     ),
-    "other-bucket": (lambda s: manifest_line("s3://someone-elses-bucket/a.png", "normal"), "names bucket"),
+    "other-bucket": (lambda s: manifest_line("s3://someone-elses-bucket/a.png", "normal"), "local storage, which holds"),
     "missing-object": (
         lambda s: manifest_line(f"s3://{s.store.bucket}/{s.prefix}/never-written.png", "normal"),
         "does not exist",
@@ -104,32 +105,35 @@ def test_bad_line_is_refused_and_nothing_changes(lv, server, project_name, case)
     lv.create_project(ProjectName=project_name)
     images_before = set(server.context.store.list("images/"))
 
-    with pytest.raises(ClientError) as excinfo:
-        lv.create_dataset(
-            ProjectName=project_name, DatasetType="train", DatasetSource=storage.put_manifest("bad", [good, bad])
-        )
-    code, message = error_of(excinfo)
-    assert code == "ValidationException"
+    lv.create_dataset(
+        ProjectName=project_name, DatasetType="train", DatasetSource=storage.put_manifest("bad", [good, bad])
+    )
+    description = wait_for_dataset(lv, project_name)
+    message = description["StatusMessage"]
+    assert description["Status"] == "CREATE_FAILED"
     assert f"line 2 ({bad['source-ref']})" in message and reason in message and "line 1" not in message
-    assert lv.describe_project(ProjectName=project_name)["ProjectDescription"]["Datasets"] == []
+    problems = lv.list_dataset_problems(ProjectName=project_name, DatasetType="train")["Problems"]
+    assert [problem["Entry"] for problem in problems] == [f"line 2 ({bad['source-ref']})"]
+    assert reason in problems[0]["Reason"]
+    assert listed(lv, project_name) == []
     assert set(server.context.store.list("images/")) == images_before
 
+    lv.delete_dataset(ProjectName=project_name, DatasetType="train")
     lv.create_dataset(ProjectName=project_name, DatasetType="train", DatasetSource=storage.put_manifest("ok", [good]))
+    assert wait_for_dataset(lv, project_name)["Status"] == "CREATE_COMPLETE"
     entries_before = listed(lv, project_name)
-    with pytest.raises(ClientError) as excinfo:
-        lv.update_dataset_entries(ProjectName=project_name, DatasetType="train", Changes=changes([bad]))
-    code, message = error_of(excinfo)
-    assert code == "ValidationException" and reason in message
-    description = lv.describe_dataset(ProjectName=project_name, DatasetType="train")["DatasetDescription"]
+    answer = lv.update_dataset_entries(ProjectName=project_name, DatasetType="train", Changes=changes([bad]))
+    assert answer["Status"] == "UPDATE_IN_PROGRESS"
+    description = wait_for_dataset(lv, project_name)
     assert description["Status"] == "UPDATE_FAILED_ROLLBACK_COMPLETE" and reason in description["StatusMessage"]
     assert listed(lv, project_name) == entries_before
     assert [json.loads(e)["source-ref"] for e in entries_before] == [good["source-ref"]]
 
 
-def test_manifest_outside_the_configured_bucket_is_refused(lv, server, project_name):
+def test_manifest_outside_the_local_bucket_is_refused_and_says_why(lv, server, project_name):
     lv.create_project(ProjectName=project_name)
     for s3_object, reason in [
-        ({"Bucket": "someone-elses-bucket", "Key": "m.manifest"}, "must be in bucket"),
+        ({"Bucket": "someone-elses-bucket", "Key": "m.manifest"}, "local storage, which holds only bucket"),
         ({"Bucket": server.context.store.bucket, "Key": "a/../../m.manifest"}, "'..'"),
         ({"Bucket": server.context.store.bucket, "Key": f"{project_name}/absent.manifest"}, "does not exist"),
     ]:

@@ -126,7 +126,7 @@ def test_one_bad_image_refuses_the_whole_import(server: LiveServer, lv: Any, pro
 @pytest.mark.parametrize(
     ("params", "message_part"),
     [
-        ({"S3Uri": "s3://some-other-bucket/x/", "Layout": "mvtec"}, "names bucket 'some-other-bucket'"),
+        ({"S3Uri": "s3://some-other-bucket/x/", "Layout": "mvtec"}, "local storage, which holds only bucket"),
         ({"S3Uri": "s3://{bucket}/", "Layout": "mvtec"}, "must name a folder"),
         ({"S3Uri": "s3://{bucket}/imports/{project}/../../", "Layout": "mvtec"}, "not allowed"),
         ({"S3Uri": "s3://{bucket}/imports/{project}/", "Layout": "mvtec", "Splits": ["validation"]}, "validation"),

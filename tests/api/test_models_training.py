@@ -65,8 +65,12 @@ def test_training_log_and_final_progress(lv: Any, trained: dict[str, Any]) -> No
 
 
 def test_evaluation_objects_in_storage(server: LiveServer, trained: dict[str, Any]) -> None:
-    description, store = trained["description"], server.context.store
-    assert description["EvaluationManifest"]["Bucket"] == server.settings.storage_bucket
+    description, store, project = trained["description"], server.context.store, trained["project"]
+    assert description["EvaluationManifest"] == {
+        "Bucket": server.settings.storage_bucket,
+        "Key": f"training-output/EvaluationManifest-{project}-1.json",
+    }
+    assert description["EvaluationResult"]["Key"] == f"training-output/EvaluationResult-{project}-1.json"
     manifest = store.get(description["EvaluationManifest"]["Key"]).decode().splitlines()
     lines = [json.loads(line) for line in manifest]
     assert len(lines) == 20
@@ -80,10 +84,8 @@ def test_evaluation_objects_in_storage(server: LiveServer, trained: dict[str, An
     assert result["EvaluationDetails"]["NumberOfTestingImages"] == 20
     assert result["EvaluationDetails"]["NumberOfTrainingImages"] == 10
     assert result["AggregatedEvaluationResults"]["Metrics"]["F1Score"] == description["Performance"]["F1Score"]
-    prefix = description["EvaluationManifest"]["Key"].rsplit("evaluation/", 1)[0]
-    assert prefix.startswith("training-output/")
-    artefacts = set(store.list(prefix + "artifacts/"))
-    assert {prefix + "artifacts/model.onnx", prefix + "artifacts/metadata.json"} <= artefacts
+    artefacts = {key.split("/", 3)[-1] for key in store.list(f"training-output/{project}/")}
+    assert {"artifacts/model.onnx", "artifacts/metadata.json", "evaluation/scores.json"} <= artefacts
 
 
 def test_describe_evaluation_and_curves(lv: Any, trained: dict[str, Any]) -> None:
@@ -217,5 +219,6 @@ def test_delete_model_cancels_training_and_project_waits_for_models(
     assert "models" in refused.value.response["Error"]["Message"]
     key = lv.describe_model(ProjectName=project, ModelVersion="1")["ModelDescription"]["EvaluationResult"]["Key"]
     lv.delete_model(ProjectName=project, ModelVersion="1")
-    assert not server.context.store.exists(key)
+    assert server.context.store.exists(key), "the caller's EvaluationResult stays, as in Lookout for Vision"
+    assert not list(server.context.store.list(f"training-output/{project}/1-")), "the service's objects go"
     lv.delete_project(ProjectName=project)

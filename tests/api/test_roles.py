@@ -32,6 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "DescribeDataset": {ADMIN, REVIEWER, INFERENCE},
     "DeleteDataset": {ADMIN},
     "ListDatasetEntries": {ADMIN, REVIEWER, INFERENCE},
+    "ListDatasetProblems": {ADMIN, REVIEWER, INFERENCE},
     "UpdateDatasetEntries": {ADMIN},
     "UploadDatasetImages": {ADMIN},
     "ImportDatasetEntries": {ADMIN},

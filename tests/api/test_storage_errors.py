@@ -48,4 +48,4 @@ def test_a_missing_manifest_the_caller_named_is_their_validation_error(
         )
     error = raised.value.response["Error"]
     assert error["Code"] == "ValidationException"
-    assert error["Message"] == "The manifest s3://openlv/absent.manifest does not exist."
+    assert error["Message"] == "The manifest s3://openlv/absent.manifest does not exist (NoSuchKey)."

@@ -337,7 +337,7 @@ def test_detect_anomalies_accepts_a_file(client: Any, wire: Wire, tmp_path: Any)
     assert _header(wire.last, "Content-Type") == "image/jpeg"
 
 
-@pytest.mark.parametrize("operation", ["list_projects", "list_models", "list_dataset_entries",
+@pytest.mark.parametrize("operation", ["list_projects", "list_models", "list_dataset_entries", "list_dataset_problems",
                                        "list_model_packaging_jobs"])
 def test_paginators_load(client: Any, operation: str) -> None:
     assert client.can_paginate(operation)

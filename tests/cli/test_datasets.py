@@ -65,3 +65,23 @@ def test_bad_input_is_a_one_line_error(lv, project_name, tmp_path, cleanup_proje
     not_a_tree = lv("datasets", "import", "-p", project_name, str(tmp_path), "--layout", "folders")
     assert not_a_tree.exit_code == 1
     assert "neither a normal/ nor an anomaly/ folder" in not_a_tree.stderr
+
+
+def test_create_from_a_manifest_waits_for_its_lines(lv, server, project_name, cleanup_projects):
+    from tests.helpers.manifests import StorageWriter, manifest_line
+
+    cleanup_projects.append(project_name)
+    lv("projects", "create", project_name)
+    storage = StorageWriter(server.context.store, f"cli-manifests/{project_name}")
+    good = manifest_line(storage.put("good.png", png_bytes(seed=700)), "normal")
+    key = storage.put_manifest("ok", [good])["GroundTruthManifest"]["S3Object"]["Key"]
+    created = lv("datasets", "create", "-p", project_name, "--manifest", f"s3://{storage.store.bucket}/{key}")
+    assert created.exit_code == 0, created.stderr
+    assert created.stdout.strip() == f"created train dataset of {project_name}: CREATE_COMPLETE"
+
+    bad = {"source-ref": storage.put("bad.png", png_bytes(seed=701)), "job-label": 1}
+    key = storage.put_manifest("bad", [good, bad])["GroundTruthManifest"]["S3Object"]["Key"]
+    uri = f"s3://{storage.store.bucket}/{key}"
+    refused = lv("datasets", "create", "-p", project_name, "--type", "test", "--manifest", uri)
+    assert refused.exit_code == 1
+    assert "CREATE_FAILED" in refused.stderr and "line 2" in refused.stderr and "no label found" in refused.stderr

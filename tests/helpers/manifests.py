@@ -55,3 +55,15 @@ class StorageWriter:
 def changes(lines: list[dict[str, Any]]) -> bytes:
     """UpdateDatasetEntries Changes (boto3 base64-encodes the blob)."""
     return manifest(lines)
+
+
+def wait_for_dataset(lv: Any, project: str, dataset_type: str = "train", timeout: float = 60.0) -> dict[str, Any]:
+    """DescribeDataset's description once the dataset's manifest is validated and applied (or refused)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        description = lv.describe_dataset(ProjectName=project, DatasetType=dataset_type)["DatasetDescription"]
+        if description["Status"] not in ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS") or time.monotonic() > deadline:
+            return description
+        time.sleep(0.05)

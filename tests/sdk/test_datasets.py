@@ -112,3 +112,20 @@ def test_update_entries_relabels(project, tmp_path):
     assert project.datasets.update_entries("train", [line]).startswith("UPDATE")
     project.datasets.describe("train").wait(timeout=30)
     assert [e.label for e in project.datasets.entries("train", labeled=True)] == ["anomaly"]
+
+
+def test_entries_read_labels_and_masks_under_any_attribute_name():
+    from sdk.resources.datasets import DatasetEntry
+
+    line = {
+        "source-ref": "s3://customer/a.png",
+        "auto-label": "1",
+        "auto-label-metadata": {"class-name": "anomaly", "type": "groundtruth/image-classification"},
+        "auto-mask": "s3://customer/a-mask.png",
+        "auto-mask-metadata": {
+            "type": "groundtruth/semantic-segmentation",
+            "internal-color-map": {"0": {"class-name": "BACKGROUND"}, "1": {"class-name": "crack"}},
+        },
+    }
+    entry = DatasetEntry.parse(json.dumps(line))
+    assert (entry.label, entry.anomaly_class, entry.mask_ref) == ("anomaly", "crack", "s3://customer/a-mask.png")

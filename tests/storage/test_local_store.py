@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from service.storage import StorageKeyError
+from service.storage import BucketUnavailable, StorageKeyError
 from service.storage.local import LocalStore
 
 
@@ -54,3 +54,9 @@ def test_symlink_out_of_the_root_is_refused(local: LocalStore, tmp_path: Path) -
     with pytest.raises(StorageKeyError):
         local.put("link/new.txt", b"x")
     assert not (outside / "new.txt").exists()
+
+
+def test_local_storage_holds_its_one_bucket_only(local: LocalStore) -> None:
+    assert local.in_bucket("openlv") is local
+    with pytest.raises(BucketUnavailable, match="local storage, which holds only bucket 'openlv'"):
+        local.in_bucket("customer-bucket")

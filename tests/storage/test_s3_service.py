@@ -12,6 +12,7 @@ from tests.conftest import make_settings
 from tests.helpers.data import png_bytes
 from tests.helpers.ext_api import image_parts, upload
 from tests.helpers.live_server import LiveServer, run_live_server
+from tests.helpers.manifests import wait_for_dataset
 from tests.helpers.s3_server import S3Server
 
 BUCKET = "openlv-service"
@@ -77,7 +78,7 @@ def test_manifest_dataset_from_the_bucket(s3_service: LiveServer, s3_server: S3S
         DatasetType="test",
         DatasetSource={"GroundTruthManifest": {"S3Object": {"Bucket": BUCKET, "Key": "manifests/test.manifest"}}},
     )
-    stats = lv.describe_dataset(ProjectName="gears", DatasetType="test")["DatasetDescription"]["ImageStats"]
+    stats = wait_for_dataset(lv, "gears", "test")["ImageStats"]
     assert stats == {"Total": 1, "Labeled": 1, "Normal": 1, "Anomaly": 0}
     lv.delete_dataset(ProjectName="gears", DatasetType="test")
     remaining = {obj["Key"] for obj in outside.list_objects_v2(Bucket=BUCKET, Prefix="images/").get("Contents", [])}

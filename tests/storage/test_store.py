@@ -3,7 +3,7 @@
 import pytest
 
 from service.errors import ServiceError
-from service.storage import ObjectNotFoundError, ObjectStore, StorageError, StorageKeyError, parse_s3_uri
+from service.storage import ObjectNotFoundError, ObjectStore, StorageError, StorageKeyError, split_s3_uri
 
 PNG_LIKE = bytes(range(256)) * 4
 
@@ -65,11 +65,13 @@ def test_malformed_and_traversal_keys_are_refused(store: ObjectStore, key: str) 
             operation()
 
 
-def test_s3_uris_of_the_configured_bucket_only(store: ObjectStore) -> None:
-    assert parse_s3_uri(f"s3://{store.bucket}/dir/img%201.png", store.bucket) == "dir/img 1.png"
-    with pytest.raises(StorageKeyError, match="names bucket 'other'"):
-        parse_s3_uri("s3://other/dir/img.png", store.bucket)
-    with pytest.raises(StorageKeyError):
-        parse_s3_uri(f"https://{store.bucket}/dir/img.png", store.bucket)
-    with pytest.raises(StorageKeyError):
-        parse_s3_uri(f"s3://{store.bucket}/dir/%2e%2e/%2e%2e/escape", store.bucket)
+def test_s3_uris_name_a_bucket_and_a_checked_key(store: ObjectStore) -> None:
+    assert split_s3_uri(f"s3://{store.bucket}/dir/img%201.png") == (store.bucket, "dir/img 1.png")
+    assert split_s3_uri("s3://other/dir/img.png") == ("other", "dir/img.png")
+    for bad in (f"https://{store.bucket}/dir/img.png", "s3:///dir/img.png", f"s3://{store.bucket}/dir/%2e%2e/escape"):
+        with pytest.raises(StorageKeyError):
+            split_s3_uri(bad)
+
+
+def test_a_store_in_its_own_bucket_is_itself(store: ObjectStore) -> None:
+    assert store.in_bucket(store.bucket) is store

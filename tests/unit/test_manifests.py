@@ -59,3 +59,44 @@ def test_bad_lines_say_why(text, reason):
     with pytest.raises(LineRejected) as excinfo:
         parse_line(1, text)
     assert reason in excinfo.value.reason
+
+
+@pytest.mark.parametrize(("value", "label"), [("0", "normal"), ("1", "anomaly"), (0, "normal"), (1, "anomaly")])
+def test_labels_may_be_numbers_or_strings(value, label):
+    line = manifest_line(URI, label)
+    line["anomaly-label"] = value
+    assert parse_line(1, json.dumps(line)).label == label
+
+
+def _renamed(line: dict, old: str, new: str) -> dict:
+    return {(key.replace(old, new, 1) if key.startswith(old) else key): value for key, value in line.items()}
+
+
+def test_the_label_and_mask_are_found_through_their_metadata_type():
+    line = _renamed(manifest_line(URI, "anomaly", mask_ref="s3://openlv/m.png"), "anomaly-label", "auto-label")
+    line = _renamed(line, "anomaly-mask-ref", "auto-mask-ref")
+    parsed = parse_line(1, json.dumps(line))
+    assert (parsed.label, parsed.mask_ref, parsed.anomaly_class) == ("anomaly", "s3://openlv/m.png", "scratch")
+    assert "auto-label" in parsed.line and "anomaly-label" not in parsed.line
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ({"source-ref": URI, "auto-label": 1}, "no label found among 'auto-label'"),
+        (
+            {"source-ref": URI, "auto-label": 1, "auto-label-metadata": {"class-name": "anomaly"}},
+            "groundtruth/image-classification",
+        ),
+        (
+            {**manifest_line(URI, "anomaly"), **_renamed(manifest_line(URI, "anomaly"), "anomaly-label", "job-2")},
+            "2 label attributes ('anomaly-label', 'job-2')",
+        ),
+        ({**manifest_line(URI, "anomaly"), "anomaly-label": "yes"}, "as a number or a string; got 'yes'"),
+    ],
+    ids=["no-metadata", "untyped-metadata", "two-labels", "word-label"],
+)
+def test_a_line_whose_label_cannot_be_found_is_refused(line, reason):
+    with pytest.raises(LineRejected) as excinfo:
+        parse_line(1, json.dumps(line))
+    assert reason in excinfo.value.reason

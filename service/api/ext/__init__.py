@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Depends
 
-from service.api.ext import access_keys, detections, imports, review, thresholds, training, uploads
+from service.api.ext import access_keys, dataset_problems, detections, imports, review, thresholds, training, uploads
 from service.auth.dependency import require_signature
 
 router = APIRouter(prefix="/2020-11-20", dependencies=[Depends(require_signature)])
@@ -13,3 +13,4 @@ router.include_router(training.router)
 router.include_router(detections.router)
 router.include_router(access_keys.router)
 router.include_router(review.router)
+router.include_router(dataset_problems.router)

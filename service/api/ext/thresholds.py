@@ -17,7 +17,7 @@ from service.db.engine import transaction
 from service.db.models import Model
 from service.domain import thresholds, training_runs
 from service.domain.curves import Band, model_curves
-from service.domain.evaluation import CLASS_NAMES, TestScores, read_scores, write_evaluation
+from service.domain.evaluation import CLASS_NAMES, TestScores, read_scores, recorded_output, write_evaluation
 from service.errors import ConflictException
 
 router = APIRouter()
@@ -163,6 +163,7 @@ def update_model_threshold(
         model=model,
         model_arn=model_arn(context.settings, project_name, str(model.version)),
         scores=scores,
+        output=recorded_output(model),
     )
     return {
         **operating_point_json(point),

@@ -5,15 +5,15 @@ import binascii
 import json
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, BackgroundTasks, Query
 from pydantic import BaseModel
 
 from service.api.deps import ClientToken, Context, epoch
 from service.api.lookoutvision.projects import dataset_metadata
 from service.api.pagination import page_request, page_response
-from service.db.engine import transaction
+from service.db.engine import UnitOfWork, transaction
 from service.db.models import DatasetEntry
-from service.domain import datasets
+from service.domain import datasets, manifest_jobs
 from service.domain.dataset_state import get_dataset
 from service.domain.entry_listing import EntryFilter, list_entries, parse_timestamp
 from service.domain.idempotency import run_idempotent
@@ -47,28 +47,36 @@ class UpdateDatasetEntriesRequest(BaseModel):
 
 @router.post("/projects/{project_name}/datasets", status_code=202)
 def create_dataset(
-    project_name: str, body: CreateDatasetRequest, context: Context, client_token: ClientToken = None
+    project_name: str,
+    body: CreateDatasetRequest,
+    context: Context,
+    background: BackgroundTasks,
+    client_token: ClientToken = None,
 ) -> dict[str, Any]:
     source = None
     if body.DatasetSource is not None:
         s3_object = body.DatasetSource.GroundTruthManifest.S3Object
         source = datasets.ManifestSource(bucket=s3_object.Bucket, key=s3_object.Key, version_id=s3_object.VersionId)
+
+    def produce(work: UnitOfWork) -> dict[str, Any]:
+        dataset, manifest = datasets.create_dataset(
+            work.session, context=context, project_name=project_name, dataset_type=body.DatasetType, source=source
+        )
+        if manifest is not None:
+            dataset_id = dataset.id
+            work.after_commit(
+                lambda: background.add_task(
+                    manifest_jobs.populate_dataset, context, dataset_id=dataset_id, manifest=manifest
+                )
+            )
+        return {"DatasetMetadata": dataset_metadata(dataset)}
+
     return run_idempotent(
         context.engine,
         operation="CreateDataset",
         client_token=client_token,
         parameters={"ProjectName": project_name, **body.model_dump()},
-        produce=lambda work: {
-            "DatasetMetadata": dataset_metadata(
-                datasets.create_dataset(
-                    work.session,
-                    context=context,
-                    project_name=project_name,
-                    dataset_type=body.DatasetType,
-                    source=source,
-                )
-            )
-        },
+        produce=produce,
     )
 
 
@@ -149,15 +157,19 @@ def update_dataset_entries(
     dataset_type: str,
     body: UpdateDatasetEntriesRequest,
     context: Context,
+    background: BackgroundTasks,
     client_token: ClientToken = None,
 ) -> dict[str, Any]:
-    status = datasets.update_dataset_entries(
+    changes = decode_changes(body.Changes)
+    status, dataset_id = datasets.start_update_entries(
         context=context,
         project_name=project_name,
         dataset_type=dataset_type,
-        changes=decode_changes(body.Changes),
+        changes=changes,
         client_token=client_token,
     )
+    if dataset_id is not None:
+        background.add_task(manifest_jobs.apply_update, context, dataset_id=dataset_id, changes=changes)
     return {"Status": status}
 
 

@@ -12,7 +12,7 @@ from service.db.engine import UnitOfWork, transaction
 from service.db.models import Model, Project
 from service.domain import hosting, model_deletion, projects, tags, training_runs
 from service.domain.algorithms import choose_training
-from service.domain.evaluation import MANIFEST, RESULT
+from service.domain.evaluation import MANIFEST, RESULT, recorded_output
 from service.domain.idempotency import run_idempotent
 from service.jobs.runner import JobRunner
 from service.settings import Settings
@@ -57,14 +57,16 @@ def _arn(settings: Settings, project: Project, model: Model) -> str:
     return model_arn(settings, project.name, str(model.version))
 
 
-def model_metadata(settings: Settings, project: Project, model: Model) -> dict[str, Any]:
+def model_metadata(
+    settings: Settings, project: Project, model: Model, status_message: str | None = None
+) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "CreationTimestamp": epoch(model.created_at),
         "ModelVersion": str(model.version),
         "ModelArn": _arn(settings, project, model),
         "Description": model.description,
         "Status": model.status,
-        "StatusMessage": model.status_message,
+        "StatusMessage": model.status_message if status_message is None else status_message,
         "Algorithm": model.algorithm,
     }
     if model.performance:
@@ -72,9 +74,9 @@ def model_metadata(settings: Settings, project: Project, model: Model) -> dict[s
     return metadata
 
 
-def model_description(settings: Settings, project: Project, model: Model) -> dict[str, Any]:
+def model_description(settings: Settings, project: Project, model: Model, status_message: str) -> dict[str, Any]:
     description = {
-        **model_metadata(settings, project, model),
+        **model_metadata(settings, project, model, status_message),
         "OutputConfig": {"S3Location": {"Bucket": model.output_bucket, "Prefix": model.output_prefix}},
         "Hyperparameters": model.hyperparameters,
     }
@@ -82,9 +84,14 @@ def model_description(settings: Settings, project: Project, model: Model) -> dic
         description["KmsKeyId"] = model.kms_key_id
     if model.evaluation_end_at is not None:
         description["EvaluationEndTimestamp"] = epoch(model.evaluation_end_at)
-        bucket = settings.storage_bucket
-        description["EvaluationManifest"] = {"Bucket": bucket, "Key": model.artifacts_prefix + MANIFEST}
-        description["EvaluationResult"] = {"Bucket": bucket, "Key": model.artifacts_prefix + RESULT}
+        output = recorded_output(model)
+        if output is None:
+            bucket = settings.storage_bucket
+            description["EvaluationManifest"] = {"Bucket": bucket, "Key": model.artifacts_prefix + MANIFEST}
+            description["EvaluationResult"] = {"Bucket": bucket, "Key": model.artifacts_prefix + RESULT}
+        else:
+            description["EvaluationManifest"] = {"Bucket": output.bucket, "Key": output.manifest_key}
+            description["EvaluationResult"] = {"Bucket": output.bucket, "Key": output.result_key}
     if model.min_inference_units is not None:
         description["MinInferenceUnits"] = model.min_inference_units
     if model.max_inference_units is not None:
@@ -113,7 +120,7 @@ def create_model(
             output=training_runs.OutputLocation(
                 body.OutputConfig.S3Location.Bucket, body.OutputConfig.S3Location.Prefix
             ),
-            service_bucket=context.settings.storage_bucket,
+            store=context.store,
             description=body.Description,
             kms_key_id=body.KmsKeyId,
         )
@@ -140,7 +147,8 @@ def describe_model(project_name: str, model_version: str, context: Context, requ
         model = training_runs.get_model(session, project_name=project_name, version=model_version)
         project = session.get(Project, model.project_id)
         assert project is not None
-        description = model_description(context.settings, project, model)
+        (message,) = training_runs.status_messages(session, [model])
+        description = model_description(context.settings, project, model, message)
     units = hosting.current_units(request.app.state.hosting, model)
     if units is not None:
         description["CurrentInferenceUnits"] = units
@@ -160,11 +168,12 @@ def list_models(
             session, project_name=project_name, after_version=page.cursor or 0, limit=page.limit
         )
         project = projects.get_project(session, name=project_name)
+        messages = dict(zip((row.version for row in rows), training_runs.status_messages(session, rows), strict=True))
     return page_response(
         page,
         rows,
         items="Models",
-        shape=lambda row: model_metadata(context.settings, project, row),
+        shape=lambda row: model_metadata(context.settings, project, row, messages[row.version]),
         cursor_of=lambda row: row.version,
     )
 
