@@ -168,7 +168,9 @@ def main() -> None:
             "log_matches_successes": logged == len(latencies),
         },
     }
-    print("| successes | throttles (Retry-After) | other errors | p50 ms | p99 ms | units | RSS MB before/after | logged |")
+    print(
+        "| successes | throttles (Retry-After) | other errors | p50 ms | p99 ms | units | RSS MB before/after | logged |"
+    )
     print("|---:|---:|---|---:|---:|---|---:|---:|")
     print(
         f"| {summary['successes']} | {summary['throttles']} ({summary['throttles_with_retry_after']}) | "

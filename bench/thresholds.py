@@ -274,7 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     print(population_markdown(population, args.population_sample))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        summary = [{key: value for key, value in result.items() if key not in {"labels", "scores"}} for result in results]
+        summary = [
+            {key: value for key, value in result.items() if key not in {"labels", "scores"}} for result in results
+        ]
         args.json.write_text(json.dumps({"split_half": summary, "known_population": population}, indent=2))
     return 0
 

@@ -55,7 +55,10 @@ for line in Path("/proc/self/status").read_text().splitlines():
 def accuracy(root: Path, tile_size: int, overlap: float) -> list[dict[str, Any]]:
     train, test = mvtec_records(root, "train"), mvtec_records(root, "test")
     rows = []
-    for label, tiling in (("whole image", {}), (f"tiles {tile_size}", {"tile_size": tile_size, "tile_overlap": overlap})):
+    for label, tiling in (
+        ("whole image", {}),
+        (f"tiles {tile_size}", {"tile_size": tile_size, "tile_overlap": overlap}),
+    ):
         started = time.perf_counter()
         trained = fit("draem", train, test, hyperparameters={**SMALL_DRAEM, **tiling}, accelerator="cpu")
         rows.append(
@@ -75,7 +78,9 @@ def memory_per_megapixel(folder: Path, threads: int) -> list[dict[str, Any]]:
     for backend in ("onnx", "openvino"):
         for height, width in MEGAPIXEL_SIZES:
             command = [sys.executable, "-c", _MEASURE, str(folder), backend, str(height), str(width), str(threads)]
-            seconds, rss = map(float, subprocess.run(command, check=True, capture_output=True, text=True).stdout.split())
+            seconds, rss = map(
+                float, subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()
+            )
             megapixels = height * width / 1e6
             rows.append(
                 {

@@ -52,7 +52,10 @@ def _heatmaps(request: Request) -> Heatmaps:
 
 @router.get("/projects/{project}/image")
 async def entry_image(
-    request: Request, project: str, ref: str = Query(max_length=2048), size: str = Query("thumb", pattern="^(thumb|full)$")
+    request: Request,
+    project: str,
+    ref: str = Query(max_length=2048),
+    size: str = Query("thumb", pattern="^(thumb|full)$"),
 ) -> Response:
     context = _context(request)
 

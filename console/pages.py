@@ -42,8 +42,14 @@ def render(
     role = access.role_of(context, session.access_key_id)
     pages = access.pages_for(role)
     base = {
-        "request": request, "session": session, "nav": pages, "page": page_key, "project": project,
-        "home": access.home_for(role), "role": role, **values,
+        "request": request,
+        "session": session,
+        "nav": pages,
+        "page": page_key,
+        "project": project,
+        "home": access.home_for(role),
+        "role": role,
+        **values,
     }
     if page_key not in {page.key for page in pages}:
         return _problem(base, 403, "Not available to this key", "Your access key's role does not include this page.")
@@ -100,7 +106,9 @@ def model_page(request: Request, project: str, version: str) -> Response:
             training_runs.get_model(db, project_name=project, version=version)
     except ResourceNotFoundException:
         message = f"Project {project} has no model version {version}."
-        return render(request, "problem.html", "models", project=project, status=404, title="No such model", message=message)
+        return render(
+            request, "problem.html", "models", project=project, status=404, title="No such model", message=message
+        )
     return render(request, "model.html", "models", project=project, version=version)
 
 

@@ -38,9 +38,7 @@ class AsyncModel:
             "POST", self._path("detect"), content=body, headers={"Content-Type": content_type}
         )
         source = str(image) if isinstance(image, str | os.PathLike) else None
-        return DetectionResult(
-            answer["DetectAnomalyResult"], source=source, human_review=answer.get("HumanReview")
-        )
+        return DetectionResult(answer["DetectAnomalyResult"], source=source, human_review=answer.get("HumanReview"))
 
     async def detect_many(
         self, images: Iterable[ImageInput], *, concurrency: int = 8

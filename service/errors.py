@@ -60,7 +60,11 @@ class ServiceQuotaExceededException(ServiceError):
         self, message: str, *, resource_id: str | None = None, resource_type: str | None = None, quota_code: str = ""
     ) -> None:
         super().__init__(
-            message, ResourceId=resource_id, ResourceType=resource_type, QuotaCode=quota_code, ServiceCode="lookoutvision"
+            message,
+            ResourceId=resource_id,
+            ResourceType=resource_type,
+            QuotaCode=quota_code,
+            ServiceCode="lookoutvision",
         )
 
 

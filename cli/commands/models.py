@@ -184,7 +184,9 @@ def _target(point: sdk.OperatingPoint) -> str | None:
     target = point.target
     if target is None:
         return None
-    metric = {"Recall": "recall", "Precision": "precision", "FalsePositiveRate": "FPR"}.get(target.metric, target.metric)
+    metric = {"Recall": "recall", "Precision": "precision", "FalsePositiveRate": "FPR"}.get(
+        target.metric, target.metric
+    )
     text = f"{metric} {target.estimate:.3f}"
     if target.bound is not None and target.confidence is not None:
         side = (target.bound_side or "").lower()
@@ -198,7 +200,10 @@ def _interval_fields(intervals: sdk.MetricIntervals | None) -> list[tuple[str, s
     rates = {"precision": intervals.precision, "recall": intervals.recall, "fpr": intervals.false_positive_rate}
     level = f"{100 * intervals.confidence_level:g} %"
     return [
-        (f"{name} {level}", None if rate is None else f"{rate.lower:.3f} .. {rate.upper:.3f} ({rate.successes}/{rate.trials})")
+        (
+            f"{name} {level}",
+            None if rate is None else f"{rate.lower:.3f} .. {rate.upper:.3f} ({rate.successes}/{rate.trials})",
+        )
         for name, rate in rates.items()
     ]
 

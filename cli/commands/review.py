@@ -58,18 +58,38 @@ def _print_policy(found: sdk.ReviewPolicy, as_json: bool) -> None:
 @click.option("--model-version", help="Set this model version's own policy (default: the project's).")
 @click.option("--confidence-below", type=click.FloatRange(0, 1), help="Route results less confident than this.")
 @click.option("--score-band", type=(float, float), metavar="LOW HIGH", help="Route normalised scores in [LOW, HIGH].")
-@click.option("--sampling-percent", type=click.FloatRange(0, 100), default=0, show_default=True,
-              help="Audit this share of all results at random.")
+@click.option(
+    "--sampling-percent",
+    type=click.FloatRange(0, 100),
+    default=0,
+    show_default=True,
+    help="Audit this share of all results at random.",
+)
 @click.option("--all-anomalous", is_flag=True, help="Route every anomalous result.")
 @click.option("--hourly-cap", type=click.IntRange(0), help="At most this many routed per UTC hour.")
 @click.option("--daily-cap", type=click.IntRange(0), help="At most this many routed per UTC day.")
 @click.option("--paused", is_flag=True, help="Route nothing for now.")
-@click.option("--required-reviews", type=click.IntRange(1, 3), default=1, show_default=True,
-              help="Agreeing reviewers a task needs.")
-@click.option("--lease-seconds", type=click.IntRange(1), default=300, show_default=True,
-              help="How long a claim lasts without activity.")
-@click.option("--ttl-seconds", type=click.IntRange(60), default=604800, show_default=True,
-              help="How long a task waits before it expires.")
+@click.option(
+    "--required-reviews",
+    type=click.IntRange(1, 3),
+    default=1,
+    show_default=True,
+    help="Agreeing reviewers a task needs.",
+)
+@click.option(
+    "--lease-seconds",
+    type=click.IntRange(1),
+    default=300,
+    show_default=True,
+    help="How long a claim lasts without activity.",
+)
+@click.option(
+    "--ttl-seconds",
+    type=click.IntRange(60),
+    default=604800,
+    show_default=True,
+    help="How long a task waits before it expires.",
+)
 @json_option
 def set_policy(
     project: str,
@@ -127,8 +147,17 @@ def list_tasks(project: str, status: str | None, model_version: str | None, reas
     print_table(
         ["task", "version", "status", "reason", "model", "confidence", "score", "human", "verdicts"],
         [
-            [t.task_id, t.model_version, t.status, t.reason, "anomaly" if t.is_anomalous else "normal",
-             t.confidence, t.score, t.human_verdict, f"{t.verdict_count}/{t.required_reviews}"]
+            [
+                t.task_id,
+                t.model_version,
+                t.status,
+                t.reason,
+                "anomaly" if t.is_anomalous else "normal",
+                t.confidence,
+                t.score,
+                t.human_verdict,
+                f"{t.verdict_count}/{t.required_reviews}",
+            ]
             for t in found
         ],
     )
@@ -137,12 +166,23 @@ def list_tasks(project: str, status: str | None, model_version: str | None, reas
 @review.command(name="next")
 @project_option
 @click.option("--model-version", help="Only tasks of this model version.")
-@click.option("--save-dir", type=click.Path(file_okay=False, path_type=Path), default="lv-review", show_default=True,
-              help="Where the image and heatmap are written.")
-@click.option("--verdict", type=click.Choice(["normal", "anomaly", "skip", "release"]),
-              help="Answer without being asked (for scripts).")
-@click.option("--mask", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A PNG mask of the image's size, white = defect (verdict anomaly).")
+@click.option(
+    "--save-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="lv-review",
+    show_default=True,
+    help="Where the image and heatmap are written.",
+)
+@click.option(
+    "--verdict",
+    type=click.Choice(["normal", "anomaly", "skip", "release"]),
+    help="Answer without being asked (for scripts).",
+)
+@click.option(
+    "--mask",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A PNG mask of the image's size, white = defect (verdict anomaly).",
+)
 @click.option("--note", default="", help="A note for the audit trail.")
 @json_option
 def next_task(
@@ -219,8 +259,18 @@ def stats(project: str, version: str, as_json: bool) -> None:
             ("agreement rate", found.agreement_rate),
             ("false positives / negatives", f"{found.false_positives} / {found.false_negatives}"),
             ("median time to review (s)", found.median_time_to_review_seconds),
-            ("audits (TP FP TN FN)", " ".join(str(n) for n in (audits.true_positives, audits.false_positives,
-                                                                audits.true_negatives, audits.false_negatives))),
+            (
+                "audits (TP FP TN FN)",
+                " ".join(
+                    str(n)
+                    for n in (
+                        audits.true_positives,
+                        audits.false_positives,
+                        audits.true_negatives,
+                        audits.false_negatives,
+                    )
+                ),
+            ),
             ("production precision", share(found.precision)),
             ("production recall", share(found.recall)),
         ]

@@ -12,7 +12,9 @@ import click
 @click.command()
 @click.option("--host", help="Address to listen on (default: LV_HOST, else 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default: LV_PORT, else 8642).")
-@click.option("--home", type=click.Path(file_okay=False, path_type=Path), help="Data directory (default: LV_HOME, else lv-home).")
+@click.option(
+    "--home", type=click.Path(file_okay=False, path_type=Path), help="Data directory (default: LV_HOME, else lv-home)."
+)
 def server(host: str | None, port: int | None, home: Path | None) -> None:
     """Start the openlv service and print where the API and the credentials are."""
     import uvicorn

@@ -35,7 +35,9 @@ def weights() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--backbone", help="resnet18 or wide_resnet50_2 (default: read from the torchvision file name).")
 @click.option(
-    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache folder (default: LV_WEIGHTS_DIR, else LV_HOME/weights)."
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Cache folder (default: LV_WEIGHTS_DIR, else LV_HOME/weights).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def import_(path: Path, backbone: str | None, cache_dir: Path | None, as_json: bool) -> None:
@@ -56,7 +58,9 @@ def import_(path: Path, backbone: str | None, cache_dir: Path | None, as_json: b
 
 @weights.command(name="list")
 @click.option(
-    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Cache folder (default: LV_WEIGHTS_DIR, else LV_HOME/weights)."
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Cache folder (default: LV_WEIGHTS_DIR, else LV_HOME/weights).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_weights(cache_dir: Path | None, as_json: bool) -> None:

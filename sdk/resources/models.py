@@ -175,9 +175,7 @@ class Model(TaggedResource):
         body, content_type = image_payload(image)
         answer = self.client.request("POST", self._path("detect"), content=body, headers={"Content-Type": content_type})
         source = str(image) if isinstance(image, str | os.PathLike) else None
-        return DetectionResult(
-            answer["DetectAnomalyResult"], source=source, human_review=answer.get("HumanReview")
-        )
+        return DetectionResult(answer["DetectAnomalyResult"], source=source, human_review=answer.get("HumanReview"))
 
     def detections(
         self,

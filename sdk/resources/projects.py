@@ -199,7 +199,12 @@ class Project(TaggedResource):
         page_size: int | None = None,
     ) -> Iterator[ReviewTask]:
         return list_review_tasks(
-            self.client, self.project_name, status=status, model_version=model_version, reason=reason, page_size=page_size
+            self.client,
+            self.project_name,
+            status=status,
+            model_version=model_version,
+            reason=reason,
+            page_size=page_size,
         )
 
     def review_task(self, task_id: str) -> ReviewTask:

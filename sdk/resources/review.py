@@ -159,7 +159,9 @@ class ReviewTask(Resource):
     def claim(self) -> Self:
         return self._update(
             self.client.request(
-                "POST", api_path("projects", self.project_name, "reviewtasks", "claim"), json_body={"TaskId": self.task_id}
+                "POST",
+                api_path("projects", self.project_name, "reviewtasks", "claim"),
+                json_body={"TaskId": self.task_id},
             )
         )
 
@@ -282,7 +284,5 @@ class ReviewStatistics(WireModel):
 
 
 def review_statistics(client: Client, project_name: str, model_version: str) -> ReviewStatistics:
-    answer = client.request(
-        "GET", api_path("projects", project_name, "models", model_version, "reviewstatistics")
-    )
+    answer = client.request("GET", api_path("projects", project_name, "models", model_version, "reviewstatistics"))
     return ReviewStatistics.model_validate(answer)

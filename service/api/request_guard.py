@@ -68,7 +68,9 @@ def _check_session(request: Request, context: AppContext) -> None:
 
 
 def _check_signature_headers(context: AppContext, headers: Headers) -> None:
-    signed = SignedRequest(method="", url="", headers={name.lower(): value for name, value in headers.items()}, body=b"")
+    signed = SignedRequest(
+        method="", url="", headers={name.lower(): value for name, value in headers.items()}, body=b""
+    )
     authorization = parse_authorization(signed)
     if context.keys.secret_for(authorization.access_key_id) is None:
         raise AccessDeniedException("The security token included in the request is invalid: unknown access key.")

@@ -52,7 +52,11 @@ class SessionSigner:
             payload = self._serializer.loads(cookie, max_age=self._max_age)
         except BadSignature:
             return None
-        if not isinstance(payload, dict) or not isinstance(payload.get("k"), str) or not isinstance(payload.get("c"), str):
+        if (
+            not isinstance(payload, dict)
+            or not isinstance(payload.get("k"), str)
+            or not isinstance(payload.get("c"), str)
+        ):
             return None
         return Session(access_key_id=payload["k"], csrf_token=payload["c"])
 

@@ -102,7 +102,9 @@ def verify(request: SignedRequest, authorization: Authorization, secret_key: str
             raise AccessDeniedException("The x-amz-content-sha256 header does not match the request body.")
     headers = {name: request.headers[name] for name in authorization.signed_headers}
     aws_request = AWSRequest(method=request.method, url=request.url, headers=headers)
-    signer = _ReceivedRequestSigner(Credentials(authorization.access_key_id, secret_key), authorization.region, payload_hash)
+    signer = _ReceivedRequestSigner(
+        Credentials(authorization.access_key_id, secret_key), authorization.region, payload_hash
+    )
     expected = signer.expected_signature(aws_request, authorization.timestamp)
     if not hmac.compare_digest(expected, authorization.signature):
         raise AccessDeniedException(

@@ -171,7 +171,9 @@ def run_claimed_update(
             return dataset
     except ServiceError as exc:
         problems = manifest_jobs.problem_list(exc.problems) if isinstance(exc, EntriesRejected) else None
-        dataset_state.record_failed_update(context.engine, dataset_id=dataset_id, message=exc.message, problems=problems)
+        dataset_state.record_failed_update(
+            context.engine, dataset_id=dataset_id, message=exc.message, problems=problems
+        )
         raise
     except Exception:
         dataset_state.record_failed_update(

@@ -40,7 +40,9 @@ class DetectionRecord:
 
 def image_key(record: DetectionRecord) -> str:
     """Images live under one folder per UTC day, so expired days are removed without reading the log."""
-    return f"{IMAGE_PREFIX}{record.detected_at:%Y-%m-%d}/{uuid.uuid4().hex}.{IMAGE_FORMATS[record.image_format].extension}"
+    return (
+        f"{IMAGE_PREFIX}{record.detected_at:%Y-%m-%d}/{uuid.uuid4().hex}.{IMAGE_FORMATS[record.image_format].extension}"
+    )
 
 
 def save_detections(

@@ -58,7 +58,9 @@ def current_units(hosting: Hosting, model: Model) -> int | None:
     return None if status is None else status.current_units
 
 
-def _set_status(engine: Engine, model_id: int, *, expected: set[ModelStatus], status: ModelStatus, message: str) -> bool:
+def _set_status(
+    engine: Engine, model_id: int, *, expected: set[ModelStatus], status: ModelStatus, message: str
+) -> bool:
     """Move the model to `status` only if it is still in one of the `expected` states; True when it moved."""
     with transaction(engine) as session:
         result = session.execute(
@@ -149,7 +151,9 @@ def stop_model(work: UnitOfWork, hosting: Hosting, *, project_name: str, version
 
     def on_done() -> None:
         trained = ModelStatus.TRAINED
-        _set_status(engine, model_id, expected={ModelStatus.STOPPING_HOSTING}, status=trained, message="The model is trained.")
+        _set_status(
+            engine, model_id, expected={ModelStatus.STOPPING_HOSTING}, status=trained, message="The model is trained."
+        )
 
     work.after_commit(lambda: hosting.runtime.undeploy(key=key, on_done=on_done))
     return ModelStatus.STOPPING_HOSTING

@@ -80,6 +80,8 @@ def run_idempotent(
             parameters=parameters,
             produce=lambda: produce(work),
         )
+
+
 def replayed_response(
     session: Session, *, operation: str, client_token: str, parameters: dict[str, Any], now: datetime | None = None
 ) -> dict[str, Any] | None:

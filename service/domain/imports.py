@@ -171,7 +171,9 @@ def _checked_reader(store: ObjectStore, key: str, sha256: str) -> Callable[[], b
         try:
             data = store.get(key)
         except ObjectNotFoundError:
-            raise ValidationException(f"s3://{store.bucket}/{key} disappeared during the import; run it again.") from None
+            raise ValidationException(
+                f"s3://{store.bucket}/{key} disappeared during the import; run it again."
+            ) from None
         if hashlib.sha256(data).hexdigest() != sha256:
             raise ValidationException(f"s3://{store.bucket}/{key} changed during the import; run the import again.")
         return data

@@ -9,7 +9,6 @@ Lines are stored as given, so the attribute names, class names and colours come 
 holds attributes but no label this rule finds is refused, never imported unlabelled.
 """
 
-
 import hashlib
 import json
 from collections.abc import Callable, Mapping

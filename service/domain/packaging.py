@@ -72,7 +72,9 @@ def start_job(
     edge_target(greengrass)
     version = "LATEST" if model_version.upper() == "LATEST" else model_version
     model = get_model(session, project_name=project_name, version=version)
-    require_status(model, PACKAGEABLE, project_name=project_name, hint="only a TRAINED or HOSTED model can be packaged.")
+    require_status(
+        model, PACKAGEABLE, project_name=project_name, hint="only a TRAINED or HOSTED model can be packaged."
+    )
     job_name = job_name or f"{project_name.replace('_', '-')[:40]}-{model.version}-{uuid.uuid4().hex[:12]}"
     _check_job_name_free(session, project_id=model.project_id, project_name=project_name, job_name=job_name)
     component_name = greengrass["ComponentName"]

@@ -43,7 +43,9 @@ def delete_project(session: Session, *, name: str) -> Project:
     if datasets:
         kinds = ", ".join(dataset.dataset_type for dataset in datasets)
         raise ConflictException(
-            f"Project {name} still has datasets ({kinds}); delete them first.", resource_id=name, resource_type="PROJECT"
+            f"Project {name} still has datasets ({kinds}); delete them first.",
+            resource_id=name,
+            resource_type="PROJECT",
         )
     if session.exec(select(Model.id).where(Model.project_id == project.id).limit(1)).first() is not None:
         raise ConflictException(

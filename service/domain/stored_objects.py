@@ -83,7 +83,10 @@ def delete_queued(engine: Engine, store: ObjectStore, keys: Iterable[str]) -> in
         try:
             with transaction(engine) as session:
                 taken = session.execute(delete(ObjectDeletion).where(col(ObjectDeletion.key) == key))
-                if taken.rowcount == 1 and session.exec(select(StoredImage).where(StoredImage.key == key)).first() is None:
+                if (
+                    taken.rowcount == 1
+                    and session.exec(select(StoredImage).where(StoredImage.key == key)).first() is None
+                ):
                     store.delete(key)
                     deleted += 1
         except Exception:

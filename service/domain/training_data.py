@@ -49,7 +49,9 @@ def _datasets(session: Session, project: Project) -> dict[str, Dataset]:
 
 def _counts(session: Session, dataset: Dataset) -> dict[str, int]:
     counts = {"normal": 0, "anomaly": 0}
-    query = select(DatasetEntry.label).where(DatasetEntry.dataset_id == dataset.id, col(DatasetEntry.label).in_(list(LABELS)))
+    query = select(DatasetEntry.label).where(
+        DatasetEntry.dataset_id == dataset.id, col(DatasetEntry.label).in_(list(LABELS))
+    )
     for label in session.exec(query):
         counts[label] += 1  # type: ignore[index]
     return counts

@@ -120,7 +120,10 @@ class TrainingRun:
         model.evaluation_end_at = at
         arn = model_arn(self.settings, self.project.name, str(model.version))
         output = output_objects(
-            bucket=model.output_bucket, prefix=model.output_prefix, project_name=self.project.name, version=model.version
+            bucket=model.output_bucket,
+            prefix=model.output_prefix,
+            project_name=self.project.name,
+            version=model.version,
         )
         write_evaluation(self.store, model=model, model_arn=arn, scores=scores, output=output)
         with transaction(self.engine) as session:

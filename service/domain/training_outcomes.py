@@ -49,7 +49,10 @@ def settle_cancelled(engine: Engine, store: ObjectStore, *, job_id: int) -> None
         deleting = model.status == ModelStatus.DELETING
         if not deleting:
             finish_job(session, job_id=job_id, state=JobState.CANCELLED, message="Training was cancelled.")
-            model.status, model.status_message = ModelStatus.TRAINING_FAILED, "Training was cancelled; call CreateModel to train."
+            model.status, model.status_message = (
+                ModelStatus.TRAINING_FAILED,
+                "Training was cancelled; call CreateModel to train.",
+            )
             session.add(model)
     if deleting:
         _remove(engine, store, model.id)  # type: ignore[arg-type]

@@ -138,9 +138,13 @@ def status_messages(session: Session, models: list[Model]) -> list[str]:
     training = [model.id for model in models if model.status == ModelStatus.TRAINING]
     running = {}
     if training:
-        query = select(TrainingJob).where(col(TrainingJob.model_id).in_(training), TrainingJob.state == JobState.RUNNING)
+        query = select(TrainingJob).where(
+            col(TrainingJob.model_id).in_(training), TrainingJob.state == JobState.RUNNING
+        )
         running = {job.model_id: job for job in session.exec(query)}
-    return [model.status_message if model.id not in running else training_message(running[model.id]) for model in models]
+    return [
+        model.status_message if model.id not in running else training_message(running[model.id]) for model in models
+    ]
 
 
 def training_message(job: TrainingJob) -> str:

@@ -63,7 +63,12 @@ def test_unsigned_payload_is_refused_outside_the_upload(server: LiveServer, lv: 
     """A captured CreateProject signed with UNSIGNED-PAYLOAD cannot be replayed with another body (finding 7); the
     multipart upload, the one operation that streams an unsigned payload, is tested in test_uploads.py."""
     headers = sign(
-        server, "POST", PROJECTS, create_project_body("x"), unsigned_payload=True, headers={"Content-Type": "application/json"}
+        server,
+        "POST",
+        PROJECTS,
+        create_project_body("x"),
+        unsigned_payload=True,
+        headers={"Content-Type": "application/json"},
     )
     assert headers["X-Amz-Content-SHA256"] == "UNSIGNED-PAYLOAD"
     response = httpx.post(server.url + PROJECTS, content=create_project_body(project_name), headers=headers)
@@ -75,7 +80,11 @@ def test_a_credential_scoped_to_another_region_is_refused(server: LiveServer, lv
     body = create_project_body(project_name)
     credentials = {"access_key_id": server.access_key_id, "secret_access_key": server.secret_access_key}
     headers = signed_headers(
-        "POST", server.url + PROJECTS, body=body, region="eu-west-9", headers={"Content-Type": "application/json"},
+        "POST",
+        server.url + PROJECTS,
+        body=body,
+        region="eu-west-9",
+        headers={"Content-Type": "application/json"},
         **credentials,
     )
     assert_access_denied(httpx.post(server.url + PROJECTS, content=body, headers=headers), "valid region")
@@ -195,7 +204,9 @@ def test_secret_is_encrypted_in_the_database(server: LiveServer) -> None:
 def files_contain(paths: list[Path], needle: bytes) -> bool:
     """Search files from another process: closing a descriptor of a live SQLite file in this process would drop
     SQLite's POSIX locks, and a training worker closing its connection would then delete the WAL under the server."""
-    script = "import sys; n = bytes.fromhex(sys.argv[1]); sys.exit(any(n in open(p, 'rb').read() for p in sys.argv[2:]))"
+    script = (
+        "import sys; n = bytes.fromhex(sys.argv[1]); sys.exit(any(n in open(p, 'rb').read() for p in sys.argv[2:]))"
+    )
     return subprocess.run([sys.executable, "-c", script, needle.hex(), *map(str, paths)], check=False).returncode == 1
 
 

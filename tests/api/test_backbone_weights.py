@@ -12,7 +12,9 @@ from tests.jobs.seed import OUTPUT
 
 def refusal(lv: Any, weights: str) -> tuple[str, str]:
     with pytest.raises(ClientError) as raised:
-        lv.create_model(ProjectName="no-such-project", OutputConfig=OUTPUT, Algorithm="patchcore", BackboneWeights=weights)
+        lv.create_model(
+            ProjectName="no-such-project", OutputConfig=OUTPUT, Algorithm="patchcore", BackboneWeights=weights
+        )
     error = raised.value.response["Error"]
     return error["Code"], error["Message"].replace(repr(weights), "<weights>")
 

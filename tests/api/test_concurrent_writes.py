@@ -27,7 +27,6 @@ def outcomes(calls: list[Callable[[], Any]]) -> list[str]:
         return list(pool.map(run, calls))
 
 
-
 @pytest.fixture
 def no_retries(server: LiveServer) -> Callable[[], Any]:
     from botocore.config import Config
@@ -49,7 +48,10 @@ def test_create_model_twice_at_once(
     seed_project(server.context, project_name, tmp_path, train=(10, 0), test=(10, 10))
     callers = [no_retries() for _ in range(2)]
     results = outcomes(
-        [lambda lv=lv: lv.create_model(ProjectName=project_name, OutputConfig=OUTPUT, **FAST_TRAINING) for lv in callers]
+        [
+            lambda lv=lv: lv.create_model(ProjectName=project_name, OutputConfig=OUTPUT, **FAST_TRAINING)
+            for lv in callers
+        ]
     )
     assert set(results) <= {"ok", "ConflictException"} and "ok" in results, results
     lv = callers[0]

@@ -27,9 +27,20 @@ def model_row(server: LiveServer, project_name: str) -> Model:
 
 def record(model: Model, image: bytes, at_minute: int) -> DetectionRecord:
     return DetectionRecord(
-        model_id=model.id, model_version=1, detected_at=utcnow() - timedelta(minutes=60 - at_minute),
-        is_anomalous=False, score=0.1, threshold=0.5, confidence=0.9, anomaly_fraction=0.0, latency_ms=1.0,
-        image=image, image_format="png", width=64, height=64, caller="test",
+        model_id=model.id,
+        model_version=1,
+        detected_at=utcnow() - timedelta(minutes=60 - at_minute),
+        is_anomalous=False,
+        score=0.1,
+        threshold=0.5,
+        confidence=0.9,
+        anomaly_fraction=0.0,
+        latency_ms=1.0,
+        image=image,
+        image_format="png",
+        width=64,
+        height=64,
+        caller="test",
     )
 
 

@@ -106,7 +106,9 @@ def test_client_token_replays_without_applying_twice(lv, train, project_name):
     token = f"update-{project_name}"
     batch = changes([manifest_line(train.put("t.png", png_bytes(seed=330)), "normal")])
     for _ in range(2):
-        answer = lv.update_dataset_entries(ProjectName=project_name, DatasetType="train", Changes=batch, ClientToken=token)
+        answer = lv.update_dataset_entries(
+            ProjectName=project_name, DatasetType="train", Changes=batch, ClientToken=token
+        )
         assert answer["Status"] == "UPDATE_IN_PROGRESS"
         wait_for_dataset(lv, project_name)
     assert describe(lv, project_name)["ImageStats"]["Total"] == 3
@@ -141,14 +143,15 @@ def test_changes_must_be_json_lines(lv, train, project_name):
     assert describe(lv, project_name)["ImageStats"]["Total"] == 2
 
 
-
 def test_a_shared_image_is_deleted_only_when_its_last_entry_goes(lv, server, train, project_name):
     """Entries keyed by source-ref share one stored image (issue 16); its file goes only with the last entry using it
     (issue 11's reference counting), across the entries of one dataset and across datasets."""
     shared_bytes = png_bytes(seed=340)
     refs = [train.put(name, shared_bytes) for name in ("twin-a.png", "twin-b.png", "twin-c.png")]
     lv.update_dataset_entries(
-        ProjectName=project_name, DatasetType="train", Changes=changes([manifest_line(ref, "normal") for ref in refs[:2]])
+        ProjectName=project_name,
+        DatasetType="train",
+        Changes=changes([manifest_line(ref, "normal") for ref in refs[:2]]),
     )
     assert wait_for_dataset(lv, project_name)["Status"] == "UPDATE_COMPLETE"
     test_source = train.put_manifest("test-manifest", [manifest_line(refs[2], "normal")])

@@ -53,7 +53,10 @@ CASES: dict[str, tuple[Case, str]] = {
         lambda s: manifest_line(f"s3://{s.store.bucket}/uploads/../../etc/passwd.png", "normal"),
         "'..'",
     ),
-    "other-bucket": (lambda s: manifest_line("s3://someone-elses-bucket/a.png", "normal"), "local storage, which holds"),
+    "other-bucket": (
+        lambda s: manifest_line("s3://someone-elses-bucket/a.png", "normal"),
+        "local storage, which holds",
+    ),
     "missing-object": (
         lambda s: manifest_line(f"s3://{s.store.bucket}/{s.prefix}/never-written.png", "normal"),
         "does not exist",

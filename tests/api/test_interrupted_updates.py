@@ -19,7 +19,9 @@ SIZE = (64, 64)
 
 def dead_owner() -> str:
     """A claim owner on this host whose process has ended."""
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     host = dataset_state.OWNER.partition(":")[0]
     return f"{host}:{int(child.stdout)}:0123456789abcdef"
 
@@ -39,7 +41,9 @@ def status(lv: Any, project: str) -> str:
     return lv.describe_dataset(ProjectName=project, DatasetType="train")["DatasetDescription"]["Status"]
 
 
-def test_a_claim_of_a_dead_process_does_not_block_uploads_or_delete(server: LiveServer, lv: Any, project_name: str) -> None:
+def test_a_claim_of_a_dead_process_does_not_block_uploads_or_delete(
+    server: LiveServer, lv: Any, project_name: str
+) -> None:
     lv.create_project(ProjectName=project_name)
     assert upload(server, project_name, "train", image_parts("a", png_bytes(SIZE, seed=1), "normal")).status_code == 200
     claim_as(server, project_name, dead_owner())

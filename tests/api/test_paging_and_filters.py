@@ -83,7 +83,9 @@ def test_created_before_and_after_out_of_range_are_validation_errors(
     assert_validation_error(get(server, path, {"createdAfter": value}))
 
 
-@pytest.mark.parametrize("version", ["99999999999999999999999", str(MAX_INTEGER + 1), "\u00b2", "\u0661", "0", "-1", "1.0", " 1"])
+@pytest.mark.parametrize(
+    "version", ["99999999999999999999999", str(MAX_INTEGER + 1), "\u00b2", "\u0661", "0", "-1", "1.0", " 1"]
+)
 def test_model_versions_that_are_not_small_positive_whole_numbers_are_validation_errors(
     server: LiveServer, project: str, version: str
 ) -> None:

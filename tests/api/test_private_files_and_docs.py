@@ -37,7 +37,11 @@ def test_an_existing_database_is_made_private(tmp_path: Path) -> None:
 def get_signed(live: LiveServer, path: str) -> httpx.Response:
     url = f"{live.url}{path}"
     headers = signed_headers(
-        "GET", url, access_key_id=live.access_key_id, secret_access_key=live.secret_access_key, region=live.settings.region
+        "GET",
+        url,
+        access_key_id=live.access_key_id,
+        secret_access_key=live.secret_access_key,
+        region=live.settings.region,
     )
     return httpx.get(url, headers=headers)
 

@@ -44,8 +44,13 @@ def test_an_unsigned_huge_post_is_refused_without_reading_its_body(server: LiveS
 def test_a_signed_body_over_the_json_limit_is_413_before_it_is_read(server: LiveServer) -> None:
     url = server.url + PROJECTS
     headers = signed_headers(
-        "POST", url, body=b"{}", headers={"Content-Type": "application/json"}, region=server.settings.region,
-        access_key_id=server.access_key_id, secret_access_key=server.secret_access_key,
+        "POST",
+        url,
+        body=b"{}",
+        headers={"Content-Type": "application/json"},
+        region=server.settings.region,
+        access_key_id=server.access_key_id,
+        secret_access_key=server.secret_access_key,
     )
     lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     head = f"POST {PROJECTS} HTTP/1.1\r\nHost: {urlparse(url).netloc}\r\n{lines}Content-Length: {JSON_BODY_LIMIT + 1}\r\n\r\n"
@@ -59,8 +64,13 @@ def test_detect_anomalies_is_capped_at_the_image_limit(server: LiveServer) -> No
     url = server.url + path
     body = b"\x89PNG" + b"\0" * (server.settings.max_image_bytes + 1)
     headers = signed_headers(
-        "POST", url, body=body, headers={"Content-Type": "image/png"}, region=server.settings.region,
-        access_key_id=server.access_key_id, secret_access_key=server.secret_access_key,
+        "POST",
+        url,
+        body=body,
+        headers={"Content-Type": "image/png"},
+        region=server.settings.region,
+        access_key_id=server.access_key_id,
+        secret_access_key=server.secret_access_key,
     )
     response = httpx.post(url, content=body, headers=headers, timeout=30)
     assert response.status_code == 413, response.text
@@ -70,8 +80,13 @@ def test_detect_anomalies_is_capped_at_the_image_limit(server: LiveServer) -> No
 def test_a_chunked_body_without_length_is_refused(server: LiveServer, project_name: str) -> None:
     body = f'{{"ProjectName": "{project_name}"}}'.encode()
     headers = signed_headers(
-        "POST", server.url + PROJECTS, body=body, headers={"Content-Type": "application/json"},
-        region=server.settings.region, access_key_id=server.access_key_id, secret_access_key=server.secret_access_key,
+        "POST",
+        server.url + PROJECTS,
+        body=body,
+        headers={"Content-Type": "application/json"},
+        region=server.settings.region,
+        access_key_id=server.access_key_id,
+        secret_access_key=server.secret_access_key,
     )
 
     def chunks() -> Any:

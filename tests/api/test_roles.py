@@ -120,7 +120,12 @@ def call(server: LiveServer, key: tuple[str, str], method: str, path: str) -> ht
     body = b"{}" if method in {"POST", "PUT", "PATCH"} else b""
     headers = {"Content-Type": "application/json"} if body else {}
     signed = signed_headers(
-        method, url, body=body, headers=headers, access_key_id=key[0], secret_access_key=key[1],
+        method,
+        url,
+        body=body,
+        headers=headers,
+        access_key_id=key[0],
+        secret_access_key=key[1],
         region=server.settings.region,
     )
     return httpx.request(method, url, content=body, headers=signed, timeout=60)
@@ -159,7 +164,9 @@ def test_roles_other_than_admin_only_read_detect_or_review() -> None:
             assert (is_read(operation) and not is_review_queue(operation)) or operation == "DetectAnomalies", operation
         if REVIEWER in roles:
             assert is_read(operation) or is_review_queue(operation), operation
-            assert is_review_queue(operation) or INFERENCE in roles, f"{operation}: inference keys read what reviewers read"
+            assert is_review_queue(operation) or INFERENCE in roles, (
+                f"{operation}: inference keys read what reviewers read"
+            )
 
 
 @pytest.mark.parametrize("operation", sorted(ALLOWED))
@@ -179,8 +186,9 @@ def test_role_matrix(
             assert error["Message"] == f"Role '{role}' may not call {operation}."
 
 
-def test_reading_roles_read_a_real_project(server: LiveServer, keys: dict[str, tuple[str, str]], lv: Any,
-                                           project_name: str) -> None:
+def test_reading_roles_read_a_real_project(
+    server: LiveServer, keys: dict[str, tuple[str, str]], lv: Any, project_name: str
+) -> None:
     lv.create_project(ProjectName=project_name)
     try:
         for role in (REVIEWER, INFERENCE):

@@ -46,7 +46,9 @@ def dangling_entries(server: LiveServer, project: str) -> list[str]:
     return [sha for sha in shas if sha not in stored or not server.context.store.exists(stored[sha])]
 
 
-def test_upload_racing_a_delete_of_the_same_images_keeps_every_file(server: LiveServer, lv: Any, project_name: str) -> None:
+def test_upload_racing_a_delete_of_the_same_images_keeps_every_file(
+    server: LiveServer, lv: Any, project_name: str
+) -> None:
     images = [png_bytes(SIZE, seed=1000 + index) for index in range(20)]
     for round_number in range(3):
         source, target = f"{project_name}-x{round_number}", f"{project_name}-y{round_number}"
@@ -61,7 +63,9 @@ def test_upload_racing_a_delete_of_the_same_images_keeps_every_file(server: Live
         assert dangling_entries(server, target) == []
 
 
-def test_a_release_waits_for_an_upload_that_is_adding_a_reference(server: LiveServer, lv: Any, project_name: str) -> None:
+def test_a_release_waits_for_an_upload_that_is_adding_a_reference(
+    server: LiveServer, lv: Any, project_name: str
+) -> None:
     """The interleaving of finding 1, made deterministic: Y has stored the bytes but not committed its entry when
     X's dataset (the only other user of those bytes) is deleted."""
     data = png_bytes(SIZE, seed=77)

@@ -116,67 +116,202 @@ jsonl = b'{"source-ref": "s3://images/a.png", "anomaly-label": 1}\n'
 WIRE_CASES: list[tuple[str, dict[str, Any], str, str, dict[str, list[str]], dict[str, Any] | None]] = [
     ("create_project", {"ProjectName": "widgets"}, "POST", "/2020-11-20/projects", {}, {"ProjectName": "widgets"}),
     ("describe_project", {"ProjectName": "widgets"}, "GET", "/2020-11-20/projects/widgets", {}, None),
-    ("list_projects", {"MaxResults": 5, "NextToken": "abc="}, "GET", "/2020-11-20/projects",
-     {"maxResults": ["5"], "nextToken": ["abc="]}, None),
+    (
+        "list_projects",
+        {"MaxResults": 5, "NextToken": "abc="},
+        "GET",
+        "/2020-11-20/projects",
+        {"maxResults": ["5"], "nextToken": ["abc="]},
+        None,
+    ),
     ("delete_project", {"ProjectName": "widgets"}, "DELETE", "/2020-11-20/projects/widgets", {}, None),
-    ("create_dataset", {"ProjectName": "widgets", "DatasetType": "train", "DatasetSource": manifest}, "POST",
-     "/2020-11-20/projects/widgets/datasets", {}, {"DatasetType": "train", "DatasetSource": manifest}),
-    ("describe_dataset", {"ProjectName": "widgets", "DatasetType": "test"}, "GET",
-     "/2020-11-20/projects/widgets/datasets/test", {}, None),
-    ("delete_dataset", {"ProjectName": "widgets", "DatasetType": "test"}, "DELETE",
-     "/2020-11-20/projects/widgets/datasets/test", {}, None),
-    ("list_dataset_entries",
-     {"ProjectName": "widgets", "DatasetType": "train", "Labeled": True, "AnomalyClass": "anomaly",
-      "BeforeCreationDate": dt.datetime(2024, 3, 2, tzinfo=dt.UTC),
-      "AfterCreationDate": dt.datetime(2024, 1, 31, 12, 30, tzinfo=dt.UTC),
-      "SourceRefContains": "IMG_17", "MaxResults": 10, "NextToken": "t0"},
-     "GET", "/2020-11-20/projects/widgets/datasets/train/entries",
-     {"labeled": ["true"], "anomalyClass": ["anomaly"], "createdBefore": ["2024-03-02T00:00:00Z"],
-      "createdAfter": ["2024-01-31T12:30:00Z"], "sourceRefContains": ["IMG_17"], "maxResults": ["10"],
-      "nextToken": ["t0"]}, None),
-    ("update_dataset_entries", {"ProjectName": "widgets", "DatasetType": "train", "Changes": jsonl}, "PATCH",
-     "/2020-11-20/projects/widgets/datasets/train/entries", {}, {"Changes": base64.b64encode(jsonl).decode()}),
-    ("create_model",
-     {"ProjectName": "widgets", "OutputConfig": output, "Description": "first", "KmsKeyId": "key-1",
-      "Tags": [{"Key": "line", "Value": "7"}]},
-     "POST", "/2020-11-20/projects/widgets/models", {},
-     {"OutputConfig": output, "Description": "first", "KmsKeyId": "key-1", "Tags": [{"Key": "line", "Value": "7"}]}),
-    ("describe_model", {"ProjectName": "widgets", "ModelVersion": "latest"}, "GET",
-     "/2020-11-20/projects/widgets/models/latest", {}, None),
-    ("list_models", {"ProjectName": "widgets", "MaxResults": 100}, "GET", "/2020-11-20/projects/widgets/models",
-     {"maxResults": ["100"]}, None),
-    ("delete_model", {"ProjectName": "widgets", "ModelVersion": "3"}, "DELETE",
-     "/2020-11-20/projects/widgets/models/3", {}, None),
-    ("start_model", {"ProjectName": "widgets", "ModelVersion": "1", "MinInferenceUnits": 1, "MaxInferenceUnits": 4},
-     "POST", "/2020-11-20/projects/widgets/models/1/start", {}, {"MinInferenceUnits": 1, "MaxInferenceUnits": 4}),
-    ("stop_model", {"ProjectName": "widgets", "ModelVersion": "1"}, "POST",
-     "/2020-11-20/projects/widgets/models/1/stop", {}, None),
-    ("tag_resource", {"ResourceArn": MODEL_ARN, "Tags": [{"Key": "owner", "Value": "qa"}]}, "POST",
-     "/2020-11-20/tags/arn%3Aaws%3Alookoutvision%3Aus-east-1%3A123456789012%3Amodel%2Fwidgets%2F1", {},
-     {"Tags": [{"Key": "owner", "Value": "qa"}]}),
-    ("untag_resource", {"ResourceArn": MODEL_ARN, "TagKeys": ["owner", "line"]}, "DELETE",
-     "/2020-11-20/tags/arn%3Aaws%3Alookoutvision%3Aus-east-1%3A123456789012%3Amodel%2Fwidgets%2F1",
-     {"tagKeys": ["owner", "line"]}, None),
-    ("list_tags_for_resource", {"ResourceArn": MODEL_ARN}, "GET",
-     "/2020-11-20/tags/arn%3Aaws%3Alookoutvision%3Aus-east-1%3A123456789012%3Amodel%2Fwidgets%2F1", {}, None),
-    ("start_model_packaging_job",
-     {"ProjectName": "widgets", "ModelVersion": "1", "JobName": "edge-1", "Configuration": packaging,
-      "Description": "for line 7"},
-     "POST", "/2020-11-20/projects/widgets/modelpackagingjobs", {},
-     {"ModelVersion": "1", "JobName": "edge-1", "Configuration": packaging, "Description": "for line 7"}),
-    ("describe_model_packaging_job", {"ProjectName": "widgets", "JobName": "edge-1"}, "GET",
-     "/2020-11-20/projects/widgets/modelpackagingjobs/edge-1", {}, None),
-    ("list_model_packaging_jobs", {"ProjectName": "widgets", "NextToken": "p2"}, "GET",
-     "/2020-11-20/projects/widgets/modelpackagingjobs", {"nextToken": ["p2"]}, None),
+    (
+        "create_dataset",
+        {"ProjectName": "widgets", "DatasetType": "train", "DatasetSource": manifest},
+        "POST",
+        "/2020-11-20/projects/widgets/datasets",
+        {},
+        {"DatasetType": "train", "DatasetSource": manifest},
+    ),
+    (
+        "describe_dataset",
+        {"ProjectName": "widgets", "DatasetType": "test"},
+        "GET",
+        "/2020-11-20/projects/widgets/datasets/test",
+        {},
+        None,
+    ),
+    (
+        "delete_dataset",
+        {"ProjectName": "widgets", "DatasetType": "test"},
+        "DELETE",
+        "/2020-11-20/projects/widgets/datasets/test",
+        {},
+        None,
+    ),
+    (
+        "list_dataset_entries",
+        {
+            "ProjectName": "widgets",
+            "DatasetType": "train",
+            "Labeled": True,
+            "AnomalyClass": "anomaly",
+            "BeforeCreationDate": dt.datetime(2024, 3, 2, tzinfo=dt.UTC),
+            "AfterCreationDate": dt.datetime(2024, 1, 31, 12, 30, tzinfo=dt.UTC),
+            "SourceRefContains": "IMG_17",
+            "MaxResults": 10,
+            "NextToken": "t0",
+        },
+        "GET",
+        "/2020-11-20/projects/widgets/datasets/train/entries",
+        {
+            "labeled": ["true"],
+            "anomalyClass": ["anomaly"],
+            "createdBefore": ["2024-03-02T00:00:00Z"],
+            "createdAfter": ["2024-01-31T12:30:00Z"],
+            "sourceRefContains": ["IMG_17"],
+            "maxResults": ["10"],
+            "nextToken": ["t0"],
+        },
+        None,
+    ),
+    (
+        "update_dataset_entries",
+        {"ProjectName": "widgets", "DatasetType": "train", "Changes": jsonl},
+        "PATCH",
+        "/2020-11-20/projects/widgets/datasets/train/entries",
+        {},
+        {"Changes": base64.b64encode(jsonl).decode()},
+    ),
+    (
+        "create_model",
+        {
+            "ProjectName": "widgets",
+            "OutputConfig": output,
+            "Description": "first",
+            "KmsKeyId": "key-1",
+            "Tags": [{"Key": "line", "Value": "7"}],
+        },
+        "POST",
+        "/2020-11-20/projects/widgets/models",
+        {},
+        {"OutputConfig": output, "Description": "first", "KmsKeyId": "key-1", "Tags": [{"Key": "line", "Value": "7"}]},
+    ),
+    (
+        "describe_model",
+        {"ProjectName": "widgets", "ModelVersion": "latest"},
+        "GET",
+        "/2020-11-20/projects/widgets/models/latest",
+        {},
+        None,
+    ),
+    (
+        "list_models",
+        {"ProjectName": "widgets", "MaxResults": 100},
+        "GET",
+        "/2020-11-20/projects/widgets/models",
+        {"maxResults": ["100"]},
+        None,
+    ),
+    (
+        "delete_model",
+        {"ProjectName": "widgets", "ModelVersion": "3"},
+        "DELETE",
+        "/2020-11-20/projects/widgets/models/3",
+        {},
+        None,
+    ),
+    (
+        "start_model",
+        {"ProjectName": "widgets", "ModelVersion": "1", "MinInferenceUnits": 1, "MaxInferenceUnits": 4},
+        "POST",
+        "/2020-11-20/projects/widgets/models/1/start",
+        {},
+        {"MinInferenceUnits": 1, "MaxInferenceUnits": 4},
+    ),
+    (
+        "stop_model",
+        {"ProjectName": "widgets", "ModelVersion": "1"},
+        "POST",
+        "/2020-11-20/projects/widgets/models/1/stop",
+        {},
+        None,
+    ),
+    (
+        "tag_resource",
+        {"ResourceArn": MODEL_ARN, "Tags": [{"Key": "owner", "Value": "qa"}]},
+        "POST",
+        "/2020-11-20/tags/arn%3Aaws%3Alookoutvision%3Aus-east-1%3A123456789012%3Amodel%2Fwidgets%2F1",
+        {},
+        {"Tags": [{"Key": "owner", "Value": "qa"}]},
+    ),
+    (
+        "untag_resource",
+        {"ResourceArn": MODEL_ARN, "TagKeys": ["owner", "line"]},
+        "DELETE",
+        "/2020-11-20/tags/arn%3Aaws%3Alookoutvision%3Aus-east-1%3A123456789012%3Amodel%2Fwidgets%2F1",
+        {"tagKeys": ["owner", "line"]},
+        None,
+    ),
+    (
+        "list_tags_for_resource",
+        {"ResourceArn": MODEL_ARN},
+        "GET",
+        "/2020-11-20/tags/arn%3Aaws%3Alookoutvision%3Aus-east-1%3A123456789012%3Amodel%2Fwidgets%2F1",
+        {},
+        None,
+    ),
+    (
+        "start_model_packaging_job",
+        {
+            "ProjectName": "widgets",
+            "ModelVersion": "1",
+            "JobName": "edge-1",
+            "Configuration": packaging,
+            "Description": "for line 7",
+        },
+        "POST",
+        "/2020-11-20/projects/widgets/modelpackagingjobs",
+        {},
+        {"ModelVersion": "1", "JobName": "edge-1", "Configuration": packaging, "Description": "for line 7"},
+    ),
+    (
+        "describe_model_packaging_job",
+        {"ProjectName": "widgets", "JobName": "edge-1"},
+        "GET",
+        "/2020-11-20/projects/widgets/modelpackagingjobs/edge-1",
+        {},
+        None,
+    ),
+    (
+        "list_model_packaging_jobs",
+        {"ProjectName": "widgets", "NextToken": "p2"},
+        "GET",
+        "/2020-11-20/projects/widgets/modelpackagingjobs",
+        {"nextToken": ["p2"]},
+        None,
+    ),
 ]
 
 IDEMPOTENT = {
-    "CreateProject", "DeleteProject", "CreateDataset", "DeleteDataset", "UpdateDatasetEntries", "CreateModel",
-    "DeleteModel", "StartModel", "StopModel", "StartModelPackagingJob",
+    "CreateProject",
+    "DeleteProject",
+    "CreateDataset",
+    "DeleteDataset",
+    "UpdateDatasetEntries",
+    "CreateModel",
+    "DeleteModel",
+    "StartModel",
+    "StopModel",
+    "StartModelPackagingJob",
 }
 ERRORS = {
-    "AccessDeniedException": 403, "ConflictException": 409, "InternalServerException": 500,
-    "ResourceNotFoundException": 404, "ServiceQuotaExceededException": 402, "ThrottlingException": 429,
+    "AccessDeniedException": 403,
+    "ConflictException": 409,
+    "InternalServerException": 500,
+    "ResourceNotFoundException": 404,
+    "ServiceQuotaExceededException": 402,
+    "ThrottlingException": 429,
     "ValidationException": 400,
 }
 
@@ -199,10 +334,19 @@ def test_model_is_found_in_openlv_data_folder() -> None:
     assert {"paginators-1.json", "endpoint-rule-set-1.json"} <= {p.name for p in service_file.parent.iterdir()}
 
 
-@pytest.mark.parametrize(("method", "params", "http_method", "path", "query", "body"), WIRE_CASES,
-                         ids=[case[0] for case in WIRE_CASES])
-def test_operation_wire_shape(client: Any, wire: Wire, method: str, params: dict[str, Any], http_method: str,
-                              path: str, query: dict[str, list[str]], body: dict[str, Any] | None) -> None:
+@pytest.mark.parametrize(
+    ("method", "params", "http_method", "path", "query", "body"), WIRE_CASES, ids=[case[0] for case in WIRE_CASES]
+)
+def test_operation_wire_shape(
+    client: Any,
+    wire: Wire,
+    method: str,
+    params: dict[str, Any],
+    http_method: str,
+    path: str,
+    query: dict[str, list[str]],
+    body: dict[str, Any] | None,
+) -> None:
     getattr(client, method)(**params)
     request = wire.last
     assert request.method == http_method
@@ -261,7 +405,12 @@ def test_threshold_confidence_members(client: Any, wire: Wire) -> None:
     assert _json_body(wire.last) == {"Policy": "TARGET_RECALL", "Value": 0.99, "Confidence": 0.95}
     interval = {"Estimate": 1.0, "Lower": 0.95, "Upper": 1.0, "Successes": 60, "Trials": 60}
     target = {
-        "Metric": "Recall", "Value": 0.95, "Estimate": 1.0, "Confidence": 0.95, "Bound": 0.951, "BoundSide": "LOWER"
+        "Metric": "Recall",
+        "Value": 0.95,
+        "Estimate": 1.0,
+        "Confidence": 0.95,
+        "Bound": 0.951,
+        "BoundSide": "LOWER",
     }
     reply = {"Threshold": 0.42, "Intervals": {"ConfidenceLevel": 0.9, "Recall": interval}, "Target": target}
     wire.reply(CannedReply(body=json.dumps(reply).encode()))
@@ -291,8 +440,12 @@ def test_image_size_below_minimum_is_refused_client_side(client: Any, wire: Wire
 def test_model_description_echoes_extension_members(client: Any, wire: Wire) -> None:
     created = 1_717_171_717.5
     description = {
-        "ModelVersion": "1", "Status": "TRAINED", "CreationTimestamp": created, "Algorithm": "patchcore",
-        "Hyperparameters": {"coreset_ratio": "0.1"}, "Performance": {"F1Score": 0.9, "Recall": 1.0, "Precision": 0.8},
+        "ModelVersion": "1",
+        "Status": "TRAINED",
+        "CreationTimestamp": created,
+        "Algorithm": "patchcore",
+        "Hyperparameters": {"coreset_ratio": "0.1"},
+        "Performance": {"F1Score": 0.9, "Recall": 1.0, "Precision": 0.8},
     }
     wire.reply(CannedReply(body=json.dumps({"ModelDescription": description}).encode()))
     parsed = client.describe_model(ProjectName="widgets", ModelVersion="1")["ModelDescription"]
@@ -309,9 +462,13 @@ def test_model_description_echoes_extension_members(client: Any, wire: Wire) -> 
 def test_detect_anomalies_sends_raw_image_bytes(client: Any, wire: Wire) -> None:
     image = bytes(range(256)) * 4
     mask = b"\x89PNG\r\n\x1a\nmask"
-    result = {"Source": {"Type": "direct"}, "IsAnomalous": True, "Confidence": 0.97,
-              "Anomalies": [{"Name": "background", "PixelAnomaly": {"TotalPercentageArea": 0.9, "Color": "#FFFFFF"}}],
-              "AnomalyMask": base64.b64encode(mask).decode()}
+    result = {
+        "Source": {"Type": "direct"},
+        "IsAnomalous": True,
+        "Confidence": 0.97,
+        "Anomalies": [{"Name": "background", "PixelAnomaly": {"TotalPercentageArea": 0.9, "Color": "#FFFFFF"}}],
+        "AnomalyMask": base64.b64encode(mask).decode(),
+    }
     wire.reply(CannedReply(body=json.dumps({"DetectAnomalyResult": result}).encode()))
     parsed = client.detect_anomalies(ProjectName="widgets", ModelVersion="2", Body=image, ContentType="image/png")
     request = wire.last
@@ -337,8 +494,10 @@ def test_detect_anomalies_accepts_a_file(client: Any, wire: Wire, tmp_path: Any)
     assert _header(wire.last, "Content-Type") == "image/jpeg"
 
 
-@pytest.mark.parametrize("operation", ["list_projects", "list_models", "list_dataset_entries", "list_dataset_problems",
-                                       "list_model_packaging_jobs"])
+@pytest.mark.parametrize(
+    "operation",
+    ["list_projects", "list_models", "list_dataset_entries", "list_dataset_problems", "list_model_packaging_jobs"],
+)
 def test_paginators_load(client: Any, operation: str) -> None:
     assert client.can_paginate(operation)
     assert client.get_paginator(operation) is not None
@@ -352,8 +511,7 @@ def test_paginator_follows_next_token(client: Any, wire: Wire) -> None:
     pages = client.get_paginator("list_projects").paginate(PaginationConfig={"PageSize": 1})
     names = [p["ProjectName"] for p in pages.search("Projects[]")]
     assert names == ["a", "b"]
-    assert [_query(r) for r in wire.requests] == [{"maxResults": ["1"]},
-                                                  {"maxResults": ["1"], "nextToken": ["page2"]}]
+    assert [_query(r) for r in wire.requests] == [{"maxResults": ["1"]}, {"maxResults": ["1"], "nextToken": ["page2"]}]
 
 
 def _error_reply(code: str, body: dict[str, Any], extra_headers: dict[str, str] | None = None) -> CannedReply:
@@ -374,8 +532,12 @@ def test_error_shape_parses_to_modeled_client_error(client: Any, wire: Wire, cod
 
 
 def test_error_modeled_members_and_retry_after(client: Any, wire: Wire) -> None:
-    body = {"__type": "ResourceNotFoundException", "Message": "no project widgets", "ResourceId": "widgets",
-            "ResourceType": "PROJECT"}
+    body = {
+        "__type": "ResourceNotFoundException",
+        "Message": "no project widgets",
+        "ResourceId": "widgets",
+        "ResourceType": "PROJECT",
+    }
     wire.reply(_error_reply("ResourceNotFoundException", body))
     with pytest.raises(client.exceptions.ResourceNotFoundException) as missing:
         client.describe_project(ProjectName="widgets")
@@ -399,8 +561,7 @@ def test_error_modeled_members_and_retry_after(client: Any, wire: Wire) -> None:
     ],
     ids=["header-only", "body-only", "header-with-suffix"],
 )
-def test_error_code_from_header_or_body(client: Any, wire: Wire, headers: dict[str, str],
-                                        body: dict[str, Any]) -> None:
+def test_error_code_from_header_or_body(client: Any, wire: Wire, headers: dict[str, str], body: dict[str, Any]) -> None:
     wire.reply(CannedReply(status=409, body=json.dumps(body).encode(), headers=headers))
     with pytest.raises(client.exceptions.ConflictException) as caught:
         client.delete_project(ProjectName="widgets")
@@ -410,8 +571,10 @@ def test_error_code_from_header_or_body(client: Any, wire: Wire, headers: dict[s
 def test_throttling_is_retried_by_standard_mode() -> None:
     client = _client(retries={"mode": "standard", "total_max_attempts": 2})
     wire = Wire(client)
-    wire.reply(_error_reply("ThrottlingException", {"__type": "ThrottlingException", "message": "slow down"}),
-               CannedReply(body=b'{"Projects": []}'))
+    wire.reply(
+        _error_reply("ThrottlingException", {"__type": "ThrottlingException", "message": "slow down"}),
+        CannedReply(body=b'{"Projects": []}'),
+    )
     assert client.list_projects()["Projects"] == []
     assert len(wire.requests) == 2
 
@@ -457,14 +620,21 @@ client.describe_dataset(ProjectName="widgets", DatasetType="train")
 """
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     env["AWS_DATA_PATH"] = str(data_path())
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "GET http://127.0.0.1:9/2020-11-20/projects/widgets/datasets/train"
 
 
 def test_access_key_operations_wire_shape(client: Any, wire: Wire) -> None:
-    new_key = {"AccessKeyId": "LVAKNEW", "SecretAccessKey": "s3cret", "Role": "reviewer", "Description": "line 7",
-               "CreationTimestamp": 1700000000.5}
+    new_key = {
+        "AccessKeyId": "LVAKNEW",
+        "SecretAccessKey": "s3cret",
+        "Role": "reviewer",
+        "Description": "line 7",
+        "CreationTimestamp": 1700000000.5,
+    }
     wire.reply(CannedReply(body=json.dumps({"AccessKey": new_key}).encode()))
     created = client.create_access_key(Role="reviewer", Description="line 7")
     assert (wire.last.method, _path(wire.last)) == ("POST", "/2020-11-20/accesskeys")
@@ -476,14 +646,20 @@ def test_access_key_operations_wire_shape(client: Any, wire: Wire) -> None:
     wire.reply(CannedReply(body=b'{"AccessKeys": [{"AccessKeyId": "LVAKNEW", "Role": "reviewer"}]}'))
     listed = client.list_access_keys(MaxResults=5, NextToken="t1")
     assert (wire.last.method, _path(wire.last), _query(wire.last)) == (
-        "GET", "/2020-11-20/accesskeys", {"maxResults": ["5"], "nextToken": ["t1"]}
+        "GET",
+        "/2020-11-20/accesskeys",
+        {"maxResults": ["5"], "nextToken": ["t1"]},
     )
     assert listed["AccessKeys"] == [{"AccessKeyId": "LVAKNEW", "Role": "reviewer"}]
     assert client.can_paginate("list_access_keys")
 
     wire.reply(CannedReply(body=b'{"AccessKeyId": "LVAKNEW"}'))
     client.delete_access_key(AccessKeyId="LVAKNEW")
-    assert (wire.last.method, _path(wire.last), _json_body(wire.last)) == ("DELETE", "/2020-11-20/accesskeys/LVAKNEW", None)
+    assert (wire.last.method, _path(wire.last), _json_body(wire.last)) == (
+        "DELETE",
+        "/2020-11-20/accesskeys/LVAKNEW",
+        None,
+    )
 
 
 def test_access_key_role_is_checked_client_side(client: Any, wire: Wire) -> None:

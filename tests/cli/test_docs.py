@@ -10,7 +10,13 @@ def test_committed_reference_is_up_to_date():
 
 def test_reference_covers_every_command():
     text = render()
-    for path in ("lv projects create", "lv datasets upload", "lv models threshold", "lv detect-anomalies", "lv demo",
-                 "lv keys create"):
+    for path in (
+        "lv projects create",
+        "lv datasets upload",
+        "lv models threshold",
+        "lv detect-anomalies",
+        "lv demo",
+        "lv keys create",
+    ):
         assert f"## {path}\n" in text
     assert "-h, --help" in text

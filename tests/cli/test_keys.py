@@ -22,15 +22,24 @@ def test_keys_lifecycle(lv, lv_env, server, project_name):
     table = lv("keys", "list").output
     assert key["AccessKeyId"] in table and "QA station" in table and key["SecretAccessKey"] not in table
 
-    configured = lv("configure", "--profile", "qa", "--endpoint-url", server.url, "--region", server.settings.region,
-                    "--access-key-id", key["AccessKeyId"], "--secret-access-key", key["SecretAccessKey"])
+    configured = lv(
+        "configure",
+        "--profile",
+        "qa",
+        "--endpoint-url",
+        server.url,
+        "--region",
+        server.settings.region,
+        "--access-key-id",
+        key["AccessKeyId"],
+        "--secret-access-key",
+        key["SecretAccessKey"],
+    )
     assert configured.exit_code == 0, configured.output
     assert lv("--profile", "qa", "projects", "list", "--json").exit_code == 0
     refused = lv("--profile", "qa", "projects", "create", project_name)
     assert refused.exit_code == 1
-    assert refused.stderr.strip() == (
-        "Error: AccessDeniedException: Role 'reviewer' may not call CreateProject."
-    )
+    assert refused.stderr.strip() == ("Error: AccessDeniedException: Role 'reviewer' may not call CreateProject.")
 
     not_confirmed = lv("keys", "delete", key["AccessKeyId"], input="n\n")
     assert not_confirmed.exit_code == 1

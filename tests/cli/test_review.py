@@ -14,8 +14,23 @@ from tests.review.seed import SIZE, png, seed_tasks
 def test_policy_set_and_show(lv: Invoke, server: LiveServer, cleanup_projects: list[str], project_name: str) -> None:
     cleanup_projects.append(project_name)
     seed_tasks(server, project_name, [])
-    result = lv("review", "policy", "set", "-p", project_name, "--confidence-below", "0.7", "--sampling-percent", "10",
-                "--score-band", "0.45", "0.55", "--daily-cap", "500", "--json")
+    result = lv(
+        "review",
+        "policy",
+        "set",
+        "-p",
+        project_name,
+        "--confidence-below",
+        "0.7",
+        "--sampling-percent",
+        "10",
+        "--score-band",
+        "0.45",
+        "0.55",
+        "--daily-cap",
+        "500",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["DailyCap"] == 500
     shown = lv("review", "policy", "show", "-p", project_name)
@@ -32,14 +47,22 @@ def test_next_stats_and_add_to_dataset(
     mask = np.zeros((SIZE, SIZE), dtype=np.uint8)
     mask[1:5, 1:5] = 255
     (tmp_path / "mask.png").write_bytes(png(mask))
-    first = lv("review", "next", "-p", project_name, "--save-dir", str(tmp_path / "out"),
-               input=f"anomaly\n{tmp_path / 'mask.png'}\n")
+    first = lv(
+        "review",
+        "next",
+        "-p",
+        project_name,
+        "--save-dir",
+        str(tmp_path / "out"),
+        input=f"anomaly\n{tmp_path / 'mask.png'}\n",
+    )
     assert first.exit_code == 0, first.output
     assert f"task {ids[0]} (LOW_CONFIDENCE): model says anomaly" in first.stderr
     assert Image.open(tmp_path / "out" / f"task-{ids[0]}-heatmap.png").size == (SIZE, SIZE)
     assert (tmp_path / "out" / f"task-{ids[0]}.png").is_file() and "COMPLETED (anomaly)" in first.stderr
-    second = lv("review", "next", "-p", project_name, "--save-dir", str(tmp_path / "out"), "--verdict", "normal",
-                "--json")
+    second = lv(
+        "review", "next", "-p", project_name, "--save-dir", str(tmp_path / "out"), "--verdict", "normal", "--json"
+    )
     assert json.loads(second.stdout)["HumanVerdict"] == "normal"
     empty = lv("review", "next", "-p", project_name, "--save-dir", str(tmp_path / "out"), "--verdict", "normal")
     assert empty.exit_code == 0 and "no review task waits" in empty.stderr

@@ -12,7 +12,9 @@ def test_lv_server_reads_its_defaults_from_settings(tmp_path: Path) -> None:
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("LV_")}
     env.update({"LV_PORT": str(port), "LV_HOME": str(tmp_path / "home"), "LV_WEIGHTS_DIR": str(tmp_path / "w")})
-    process = subprocess.Popen([str(LV), "server"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [str(LV), "server"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     try:
         assert process.stdout is not None
         banner = [process.stdout.readline() for _ in range(5)]

@@ -21,7 +21,13 @@ def test_every_key_is_an_admin_until_roles_exist(server: LiveServer) -> None:
 
 def test_the_page_table() -> None:
     assert [page.key for page in access.pages_for(access.ADMIN)] == [
-        "projects", "project", "training", "models", "hosting", "detections", "review"
+        "projects",
+        "project",
+        "training",
+        "models",
+        "hosting",
+        "detections",
+        "review",
     ]
     assert [page.key for page in access.pages_for(access.REVIEWER)] == ["review"]
     assert access.pages_for(access.INFERENCE) == []

@@ -197,13 +197,21 @@ def test_threshold_slider_and_target_recall(signed_in: Tab, live: LiveServer) ->
     page.keyboard.press("h")
     expect(page.locator("#results")).not_to_have_class(re.compile("no-heat"))
     signed_in.shoot("model")
-    before = (_live_figure(page, "recall"), _live_figure(page, "false-positive rate"), page.locator("#cm-tp").inner_text())
+    before = (
+        _live_figure(page, "recall"),
+        _live_figure(page, "false-positive rate"),
+        page.locator("#cm-tp").inner_text(),
+    )
     page.get_by_role("slider", name="Threshold").fill("0")
     assert _live_figure(page, "recall") == "100.0%"
     assert _live_figure(page, "false-positive rate") == "100.0%"
     assert page.locator("#threshold-value").inner_text() == "0.000"
     page.get_by_role("slider", name="Threshold").fill("1")
-    after = (_live_figure(page, "recall"), _live_figure(page, "false-positive rate"), page.locator("#cm-tp").inner_text())
+    after = (
+        _live_figure(page, "recall"),
+        _live_figure(page, "false-positive rate"),
+        page.locator("#cm-tp").inner_text(),
+    )
     assert before != after or before[0] != "100.0%"
 
     page.get_by_label("Target recall", exact=True).fill("1.0")
@@ -235,7 +243,8 @@ def test_threshold_slider_and_target_recall(signed_in: Tab, live: LiveServer) ->
     expect(page.locator("#toast")).to_contain_text("no finite test set supports recall >= 1 at 90 % confidence")
     signed_in.forget_refusal(400)
     assert lv.describe_model_evaluation(ProjectName=PROJECT, ModelVersion="1")["ThresholdPolicy"] == {
-        "Policy": "TARGET_RECALL", "Value": 1.0
+        "Policy": "TARGET_RECALL",
+        "Value": 1.0,
     }
     page.get_by_label("Confidence", exact=True).fill("")
     signed_in.assert_clean()
@@ -251,7 +260,10 @@ def test_hosting_try_it_and_detections(signed_in: Tab, live: LiveServer, tmp_pat
     page.get_by_label("Maximum inference units for version 1").fill("1")
     page.get_by_role("button", name="Start hosting version 1").click()
     page.locator('tr[data-version="1"] .badge', has_text="hosted").wait_for(timeout=60_000)
-    assert live.boto3_client().describe_model(ProjectName=PROJECT, ModelVersion="1")["ModelDescription"]["Status"] == "HOSTED"
+    assert (
+        live.boto3_client().describe_model(ProjectName=PROJECT, ModelVersion="1")["ModelDescription"]["Status"]
+        == "HOSTED"
+    )
 
     defect = next(live.context.store.list("incoming/widgets/test/crack/"))
     sample = tmp_path / "sample.png"

@@ -144,7 +144,10 @@ def test_a_reviewer_judges_three_tasks_with_the_keyboard(
     wanted = {first: "normal", second: "normal", last: "anomaly"}
     deadline = time.monotonic() + 10
     while True:
-        found = {tid: lv.describe_review_task(ProjectName=PROJECT, TaskId=tid)["ReviewTask"] for tid in [*wanted, left_on_screen]}
+        found = {
+            tid: lv.describe_review_task(ProjectName=PROJECT, TaskId=tid)["ReviewTask"]
+            for tid in [*wanted, left_on_screen]
+        }
         if all(found[tid]["Status"] == "COMPLETED" for tid in wanted) or time.monotonic() > deadline:
             break
         time.sleep(0.2)
@@ -189,7 +192,9 @@ def test_an_admin_sets_the_policy_and_reads_the_statistics(
     assert policy["UpdatedBy"] == live.access_key_id and policy["TaskTimeToLiveSeconds"] == 604800
     stats = lv.describe_review_statistics(ProjectName=PROJECT, ModelVersion="1")
     assert stats["Audits"]["Completed"] == 3 and stats["Precision"]["Trials"] >= 1, stats
-    expect(page.locator("#stats-precision")).to_contain_text(f"{stats['Precision']['Successes']}/{stats['Precision']['Trials']}")
+    expect(page.locator("#stats-precision")).to_contain_text(
+        f"{stats['Precision']['Successes']}/{stats['Precision']['Trials']}"
+    )
     check_page(tab, "review-admin")
 
     page.goto(f"{live.url}/console/projects/{PROJECT}/models/1")  # the production estimate on the model page

@@ -85,7 +85,6 @@ def test_tampered_expired_and_foreign_cookies_are_refused(server: LiveServer, br
         assert reply.status_code == 403 and "sign in again" in reply.json()["Message"], bad
 
 
-
 def test_a_session_expires(tmp_path: Path) -> None:
     signer = sessions.SessionSigner(tmp_path / "session.key", ttl=timedelta(0))
     cookie, issued = signer.issue("LVAKEXAMPLE")
@@ -142,7 +141,9 @@ def test_missing_projects_and_models_are_pages_that_say_so(server: LiveServer, b
     missing = browser_client.get("/console/projects/no-such-project/hosting")
     assert missing.status_code == 404 and "There is no project named no-such-project" in missing.text
     browser_client.post(
-        "/2020-11-20/projects", json={"ProjectName": "pages-404"}, headers={"X-CSRF-Token": sign_in(server, browser_client)}
+        "/2020-11-20/projects",
+        json={"ProjectName": "pages-404"},
+        headers={"X-CSRF-Token": sign_in(server, browser_client)},
     )
     no_model = browser_client.get("/console/projects/pages-404/models/7")
     assert no_model.status_code == 404 and "has no model version 7" in no_model.text

@@ -139,7 +139,9 @@ def test_registry_builds_patchcore_and_a_lightning_trainer_fits_it() -> None:
 
 
 def test_memory_bank_is_capped_whatever_the_coreset_ratio() -> None:
-    module = PatchcoreLightning(PatchcoreHyperparameters(weights="random", image_size=SIZE, coreset_ratio=0.5, max_memory_bank=40))
+    module = PatchcoreLightning(
+        PatchcoreHyperparameters(weights="random", image_size=SIZE, coreset_ratio=0.5, max_memory_bank=40)
+    )
     embeddings = torch.randn(400, 16)
     assert module.select_memory_bank(embeddings).shape == (40, 16)
     uncapped = PatchcoreLightning(PatchcoreHyperparameters(weights="random", image_size=SIZE, coreset_ratio=0.5))

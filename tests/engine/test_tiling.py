@@ -143,4 +143,3 @@ def test_training_onnx_runtime_openvino_and_hosting_agree_on_a_tiled_model(pinho
         hosted_scores, hosted_maps = hosted.predict(to_rgb_array(body)[None])
         assert hosted_scores[0] == pytest.approx(by_onnx.score, abs=1e-6)
         assert hosted_maps.shape == (1, SIZE, SIZE)
-

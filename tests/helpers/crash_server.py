@@ -95,9 +95,13 @@ def _reachable(lv: Any) -> bool:
 
 def transient_states(context: AppContext) -> list[str]:
     with transaction(context.engine) as session:
-        datasets = [f"dataset {row.id} {row.status}" for row in session.exec(select(Dataset)) if row.status in IN_PROGRESS]
+        datasets = [
+            f"dataset {row.id} {row.status}" for row in session.exec(select(Dataset)) if row.status in IN_PROGRESS
+        ]
         models = [
-            f"model {row.id} {row.status}" for row in session.exec(select(Model)) if row.status in TRANSIENT_MODEL_STATUSES
+            f"model {row.id} {row.status}"
+            for row in session.exec(select(Model))
+            if row.status in TRANSIENT_MODEL_STATUSES
         ]
         jobs = [
             f"packaging job {row.id} {row.status}"

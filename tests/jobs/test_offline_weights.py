@@ -45,7 +45,9 @@ def test_imported_weights_train_patchcore_under_make_serve_defaults(
     checkpoint = _make_checkpoint(tmp_path / "download")
     monkeypatch.setitem(IMAGENET_CHECKPOINTS, "resnet18", CheckpointFile(checkpoint.name))
     monkeypatch.setenv("OPENLV_TEST_CHECKPOINTS", json.dumps({"resnet18": checkpoint.name}))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(CHECKPOINT_HOOK), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(CHECKPOINT_HOOK), os.environ.get("PYTHONPATH")]))
+    )
 
     imported = CliRunner().invoke(cli, ["weights", "import", str(checkpoint), "--json"], catch_exceptions=False)
 

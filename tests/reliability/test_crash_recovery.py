@@ -57,7 +57,9 @@ def image_files(context: AppContext) -> int:
 
 def as_live(server: CrashableServer, context: AppContext) -> LiveServer:
     key, secret = server.credentials
-    return LiveServer(url=server.url, settings=server.settings, context=context, access_key_id=key, secret_access_key=secret)
+    return LiveServer(
+        url=server.url, settings=server.settings, context=context, access_key_id=key, secret_access_key=secret
+    )
 
 
 def crash_during(
@@ -176,7 +178,9 @@ def test_crash_during_model_stages(crashable: tuple[CrashableServer, AppContext]
         lv = restart_and_check(server, context, settle_timeout=400)
         assert model_status(lv, "stages", version) in ("TRAINED", "TRAINING_FAILED")
 
-    trained = next(m["ModelVersion"] for m in lv.list_models(ProjectName="stages")["Models"] if m["Status"] == "TRAINED")
+    trained = next(
+        m["ModelVersion"] for m in lv.list_models(ProjectName="stages")["Models"] if m["Status"] == "TRAINED"
+    )
 
     lv.update_model_threshold(ProjectName="stages", ModelVersion=trained, Policy="F1_OPTIMAL")
     lv.update_model_threshold(ProjectName="stages", ModelVersion=trained, Policy="MANUAL", Value=0.25)
@@ -193,7 +197,9 @@ def test_crash_during_model_stages(crashable: tuple[CrashableServer, AppContext]
             "CompilerOptions": '{"mcpu": "core-avx2"}',
         }
     }
-    lv.start_model_packaging_job(ProjectName="stages", ModelVersion=trained, JobName="edge", Configuration=configuration)
+    lv.start_model_packaging_job(
+        ProjectName="stages", ModelVersion=trained, JobName="edge", Configuration=configuration
+    )
     server.kill()
     lv = restart_and_check(server, context)
     job = lv.describe_model_packaging_job(ProjectName="stages", JobName="edge")["ModelPackagingDescription"]

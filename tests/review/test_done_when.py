@@ -125,14 +125,22 @@ def test_route_review_learn_and_measure(
 
     lv.stop_model(ProjectName=project, ModelVersion="1")
     wait_for_status(lv, project, "1", "TRAINED")
-    assert lv.create_model(ProjectName=project, OutputConfig=OUTPUT, **FAST_TRAINING)["ModelMetadata"]["ModelVersion"] == "2"
+    assert (
+        lv.create_model(ProjectName=project, OutputConfig=OUTPUT, **FAST_TRAINING)["ModelMetadata"]["ModelVersion"]
+        == "2"
+    )
     description = wait_for_training(lv, project, "2")
     assert description["Status"] == "TRAINED", description["StatusMessage"]
     result = json.loads(server.context.store.get(description["EvaluationResult"]["Key"]))
     assert result["EvaluationDetails"]["NumberOfTrainingImages"] == 10 + normal_reviewed
 
     stats = lv.describe_review_statistics(ProjectName=project, ModelVersion="1")
-    assert (stats["Routed"], stats["Completed"], stats["Pending"], stats["QueueDepth"]) == (len(truth), len(truth), 0, 0)
+    assert (stats["Routed"], stats["Completed"], stats["Pending"], stats["QueueDepth"]) == (
+        len(truth),
+        len(truth),
+        0,
+        0,
+    )
     assert stats["RoutedByReason"]["SAMPLED"] == counts["SAMPLED"]
     assert stats["RoutedByReason"]["LOW_CONFIDENCE"] == counts["LOW_CONFIDENCE"]
     human = {task_id: mask is not None for task_id, mask in truth.items()}

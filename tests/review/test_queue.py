@@ -32,9 +32,7 @@ def complete(client: Any, project: str, task_id: str, verdict: str, **options: A
     return reply["ReviewTask"]
 
 
-def test_next_is_the_closest_to_the_threshold_with_audits_interleaved(
-    server: LiveServer, project_name: str
-) -> None:
+def test_next_is_the_closest_to_the_threshold_with_audits_interleaved(server: LiveServer, project_name: str) -> None:
     ids = seed_tasks(server, project_name, [0.9, 0.52, 0.3, 0.45, 0.95, 0.05], sampled={4, 5})
     reviewer = reviewer_client(server)
     order = []
@@ -94,7 +92,8 @@ def test_eight_concurrent_claimers_never_hold_the_same_task(server: LiveServer, 
     assert sum(1 for mine in claimed.values() if mine) >= 2, "the claimers worked side by side"
     with transaction(server.context.engine) as session:
         verdicts = session.exec(
-            select(ReviewAction.task_id, func.count()).where(col(ReviewAction.task_id).in_([int(i) for i in ids]))
+            select(ReviewAction.task_id, func.count())
+            .where(col(ReviewAction.task_id).in_([int(i) for i in ids]))
             .group_by(col(ReviewAction.task_id))
         ).all()
     assert len(verdicts) == len(ids) and {count for _, count in verdicts} == {1}
@@ -204,10 +203,21 @@ def test_bad_input_is_refused_and_changes_nothing(server: LiveServer, lv: Any, p
         "ResourceNotFoundException"
     )
     wrong_size = png(np.zeros((SIZE + 4, SIZE), dtype=np.uint8))
-    assert refused(complete, client=reviewer, project=project_name, task_id=ids[0], verdict="anomaly",
-                   Mask=wrong_size) == "ValidationException"
-    assert refused(complete, client=reviewer, project=project_name, task_id=ids[0], verdict="normal",
-                   Mask=png(np.zeros((SIZE, SIZE), dtype=np.uint8))) == "ValidationException"
+    assert (
+        refused(complete, client=reviewer, project=project_name, task_id=ids[0], verdict="anomaly", Mask=wrong_size)
+        == "ValidationException"
+    )
+    assert (
+        refused(
+            complete,
+            client=reviewer,
+            project=project_name,
+            task_id=ids[0],
+            verdict="normal",
+            Mask=png(np.zeros((SIZE, SIZE), dtype=np.uint8)),
+        )
+        == "ValidationException"
+    )
     assert refused(reviewer.complete_review_task, ProjectName=project_name, TaskId=ids[0], Verdict="maybe") == (
         "ValidationException"
     )
@@ -228,15 +238,23 @@ def test_bad_input_is_refused_and_changes_nothing(server: LiveServer, lv: Any, p
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(described["HumanMask"]))), good_mask)
 
     lv.put_review_policy(ProjectName=project_name, ConfidenceBelow=0.7, HourlyCap=5)
-    for bad in ({"HourlyCap": -1}, {"DailyCap": -3}, {"RequiredReviews": 4}, {"SamplingPercent": 101},
-                {"ScoreBand": {"Low": 0.6, "High": 0.4}}, {"ModelVersion": "7"}):
+    for bad in (
+        {"HourlyCap": -1},
+        {"DailyCap": -3},
+        {"RequiredReviews": 4},
+        {"SamplingPercent": 101},
+        {"ScoreBand": {"Low": 0.6, "High": 0.4}},
+        {"ModelVersion": "7"},
+    ):
         code = refused(lv.put_review_policy, ProjectName=project_name, ConfidenceBelow=0.2, **bad)
         assert code in {"ValidationException", "ResourceNotFoundException"}, bad
     policy = lv.describe_review_policy(ProjectName=project_name)["ReviewPolicy"]
     assert (policy["ConfidenceBelow"], policy["HourlyCap"]) == (0.7, 5)
     claim(reviewer, project_name, TaskId=ids[1])
-    assert refused(complete, client=reviewer, project=project_name, task_id=ids[1], verdict="anomaly",
-                   Mask=b"not a png") == "ValidationException"
+    assert (
+        refused(complete, client=reviewer, project=project_name, task_id=ids[1], verdict="anomaly", Mask=b"not a png")
+        == "ValidationException"
+    )
     assert reviewer.describe_review_task(ProjectName=project_name, TaskId=ids[1])["ReviewTask"]["VerdictCount"] == 0
 
 
@@ -256,8 +274,9 @@ def test_deleting_the_model_and_project_takes_their_tasks_and_policy(
     assert lv.list_review_tasks(ProjectName=project_name)["ReviewTasks"] == []
     lv.delete_project(ProjectName=project_name)
     with transaction(server.context.engine) as session:
-        left = session.exec(select(func.count()).select_from(ReviewAction).where(
-            col(ReviewAction.task_id).in_([int(i) for i in ids]))).one()
+        left = session.exec(
+            select(func.count()).select_from(ReviewAction).where(col(ReviewAction.task_id).in_([int(i) for i in ids]))
+        ).one()
     assert left == 0
 
 
@@ -265,9 +284,16 @@ def test_claim_without_a_body_takes_the_next_task(server: LiveServer, project_na
     [task_id] = seed_tasks(server, project_name, [0.5])
     pair = server.context.keys.create(role=Role.REVIEWER, description="curl-like reviewer")
     url = f"{server.url}/2020-11-20/projects/{project_name}/reviewtasks/claim"
-    headers = signed_headers("POST", url, body=b"", headers={}, unsigned_payload=False,
-                             access_key_id=pair.access_key_id, secret_access_key=pair.secret_access_key,
-                             region=server.settings.region)
+    headers = signed_headers(
+        "POST",
+        url,
+        body=b"",
+        headers={},
+        unsigned_payload=False,
+        access_key_id=pair.access_key_id,
+        secret_access_key=pair.secret_access_key,
+        region=server.settings.region,
+    )
     reply = httpx.post(url, headers=headers, timeout=30)
     assert reply.status_code == 200, reply.text
     assert reply.json()["ReviewTask"]["TaskId"] == task_id

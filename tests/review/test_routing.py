@@ -125,6 +125,9 @@ def test_boto3_on_the_original_aws_model_still_parses_the_reply(
     body = images(tiny_model, 1)[0]
     reply = aws.detect_anomalies(ProjectName=hosted, ModelVersion="1", Body=body, ContentType="image/png")
     assert "HumanReview" not in reply and reply["DetectAnomalyResult"]["Source"] == {"Type": "direct"}
-    assert lv.detect_anomalies(ProjectName=hosted, ModelVersion="1", Body=body, ContentType="image/png")[
-        "HumanReview"
-    ]["Routed"] is True
+    assert (
+        lv.detect_anomalies(ProjectName=hosted, ModelVersion="1", Body=body, ContentType="image/png")["HumanReview"][
+            "Routed"
+        ]
+        is True
+    )

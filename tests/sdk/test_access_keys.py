@@ -14,7 +14,9 @@ def test_create_use_list_and_delete_a_key(server, client, project_name):
     assert key.secret_access_key not in repr(key)
     try:
         with sdk.Client(
-            server.url, access_key_id=key.access_key_id, secret_access_key=key.secret_access_key,
+            server.url,
+            access_key_id=key.access_key_id,
+            secret_access_key=key.secret_access_key,
             region=server.settings.region,
         ) as camera:
             assert isinstance(list(sdk.Project.list(client=camera)), list)

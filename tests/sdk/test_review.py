@@ -28,10 +28,15 @@ def test_policy_round_trip(project: sdk.Project) -> None:
 def test_review_tasks_claim_complete_release_and_statistics(server: LiveServer, project: sdk.Project) -> None:
     ids = seed_tasks(server, project.name, [0.3, 0.55, 0.9], sampled={2})
     pair = server.context.keys.create(role=Role.REVIEWER, description="sdk reviewer")
-    with sdk_client(server) as admin, sdk.Client(
-        server.url, access_key_id=pair.access_key_id, secret_access_key=pair.secret_access_key,
-        region=server.settings.region,
-    ) as reviewer_client:
+    with (
+        sdk_client(server) as admin,
+        sdk.Client(
+            server.url,
+            access_key_id=pair.access_key_id,
+            secret_access_key=pair.secret_access_key,
+            region=server.settings.region,
+        ) as reviewer_client,
+    ):
         reviewer = sdk.Project.get(project.name, client=reviewer_client)
         task = reviewer.next_review_task()
         assert isinstance(task, sdk.ReviewTask) and task.task_id == ids[1] and task.status == "CLAIMED"
@@ -63,7 +68,9 @@ def test_review_tasks_claim_complete_release_and_statistics(server: LiveServer, 
         assert (stats.routed, stats.completed, stats.queue_depth) == (3, 3, 0)
         assert stats.audits.completed == 1 and stats.audits.false_positives == 1
         assert stats.precision is not None and stats.precision.estimate == 0.0 and stats.recall is None
-        assert stats.false_positives == 1 and stats.false_negatives == 0 and stats.agreement_rate == pytest.approx(2 / 3)
+        assert (
+            stats.false_positives == 1 and stats.false_negatives == 0 and stats.agreement_rate == pytest.approx(2 / 3)
+        )
         assert stats.reviewers == [pair.access_key_id]
 
 

@@ -68,7 +68,9 @@ class CustomerBucket:
         return {item["Key"] for item in listed.get("Contents", [])}
 
 
-def csv_tool_line(source_ref: str, label: str, *, attribute: str = "anomaly-label", text: bool = True) -> dict[str, Any]:
+def csv_tool_line(
+    source_ref: str, label: str, *, attribute: str = "anomaly-label", text: bool = True
+) -> dict[str, Any]:
     """A line as AWS's CSV-to-manifest example writes it (the label as a string unless `text=False`), under
     `attribute`."""
     value = 1 if label == "anomaly" else 0
@@ -236,7 +238,9 @@ def test_entries_are_keyed_by_source_ref_not_by_image_bytes(s3_service: LiveServ
     lv.create_dataset(ProjectName=project, DatasetType="train", DatasetSource=source.put_manifest("m", lines))
     wait_for_dataset(lv, project)
     copy = source.put("b/defect-copy.png", defect)
-    lv.update_dataset_entries(ProjectName=project, DatasetType="train", Changes=json.dumps({"source-ref": copy}).encode())
+    lv.update_dataset_entries(
+        ProjectName=project, DatasetType="train", Changes=json.dumps({"source-ref": copy}).encode()
+    )
     assert stats(lv, project) == {"Total": 4, "Labeled": 3, "Normal": 2, "Anomaly": 1}
     listed = listed_entries(lv, project)
     assert listed[lines[0]["source-ref"]]["anomaly-label"] == 1
@@ -276,7 +280,9 @@ def test_training_outputs_go_to_the_customers_output_location_and_stay_after_del
         assert wait_for_dataset(lv, project, dataset_type)["Status"] == "CREATE_COMPLETE"
 
     with pytest.raises(ClientError) as excinfo:
-        lv.create_model(ProjectName=project, OutputConfig={"S3Location": {"Bucket": "no-such-output-bkt"}}, **FAST_TRAINING)
+        lv.create_model(
+            ProjectName=project, OutputConfig={"S3Location": {"Bucket": "no-such-output-bkt"}}, **FAST_TRAINING
+        )
     code, message = error(excinfo)
     assert code == "ValidationException" and "no-such-output-bkt" in message and "NoSuchBucket" in message
     assert lv.list_models(ProjectName=project)["Models"] == [], "a refused OutputConfig creates no model"
@@ -298,7 +304,9 @@ def test_training_outputs_go_to_the_customers_output_location_and_stay_after_del
     assert description["EvaluationResult"] == {"Bucket": customer.name, "Key": result_key}
     evaluated = [json.loads(line) for line in customer.get(manifest_key).decode().splitlines()]
     assert sorted(line["anomaly-label"] for line in evaluated) == [0] * 10 + [1] * 10
-    assert {line["source-ref"] for line in evaluated} == {f"s3://{customer.name}/{key}" for key in customer.keys("test/")}
+    assert {line["source-ref"] for line in evaluated} == {
+        f"s3://{customer.name}/{key}" for key in customer.keys("test/")
+    }
     result = json.loads(customer.get(result_key))
     assert result["EvaluationDetails"]["NumberOfTestingImages"] == 20
 
@@ -324,7 +332,9 @@ def test_training_outputs_go_to_the_customers_output_location_and_stay_after_del
     assert {manifest_key, result_key} <= customer.keys("model-output/"), "DeleteModel leaves the customer's outputs"
 
     vanishing = CustomerBucket(customer.s3, f"vanishing-{uuid.uuid4().hex[:10]}")
-    again = lv.create_model(ProjectName=project, OutputConfig={"S3Location": {"Bucket": vanishing.name}}, **FAST_TRAINING)
+    again = lv.create_model(
+        ProjectName=project, OutputConfig={"S3Location": {"Bucket": vanishing.name}}, **FAST_TRAINING
+    )
     customer.s3.delete_bucket(Bucket=vanishing.name)
     version = again["ModelMetadata"]["ModelVersion"]
     failed = _wait_trained(lv, project, [], version=version)

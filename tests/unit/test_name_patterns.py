@@ -44,7 +44,10 @@ def test_arn_with_a_final_newline_is_refused(tmp_path: Any) -> None:
     ("platform", "options"),
     [
         ({"Os": "LINUX", "Arch": "X86_64", "Accelerator": "CPU"}, '{"mcpu": "core-avx2\\n"}'),
-        ({"Os": "LINUX", "Arch": "ARM64", "Accelerator": "NVIDIA"}, '{"gpu-code": "sm_75\\n", "trt-ver": "7.1.3", "cuda-ver": "10.2"}'),
+        (
+            {"Os": "LINUX", "Arch": "ARM64", "Accelerator": "NVIDIA"},
+            '{"gpu-code": "sm_75\\n", "trt-ver": "7.1.3", "cuda-ver": "10.2"}',
+        ),
     ],
     ids=["cpu", "nvidia"],
 )

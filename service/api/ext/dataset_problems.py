@@ -27,7 +27,5 @@ def list_dataset_problems(
         dataset = get_dataset(session, project_name=project_name, dataset_type=dataset_type)
         status, problems = dataset.status, list(dataset.problems)
     numbered = list(enumerate(problems))[start : start + page.limit + 1]
-    listed = page_response(
-        page, numbered, items="Problems", shape=lambda row: row[1], cursor_of=lambda row: row[0] + 1
-    )
+    listed = page_response(page, numbered, items="Problems", shape=lambda row: row[1], cursor_of=lambda row: row[0] + 1)
     return {"Status": status, **listed}

@@ -130,9 +130,7 @@ def _candidates(
     project_id: int, reviewer: str, *, audits: bool, model_version: int | None
 ) -> SelectOfScalar[ReviewTask]:
     """The first pending task of one kind this reviewer has not acted on; skipped when another claimer locks it."""
-    acted = select(ReviewAction.task_id).where(
-        ReviewAction.project_id == project_id, ReviewAction.reviewer == reviewer
-    )
+    acted = select(ReviewAction.task_id).where(ReviewAction.project_id == project_id, ReviewAction.reviewer == reviewer)
     query = select(ReviewTask).where(
         ReviewTask.project_id == project_id,
         ReviewTask.status == PENDING,
@@ -147,9 +145,9 @@ def _candidates(
 
 def _audit_turn(session: Session, project_id: int) -> bool:
     verdicts = session.exec(
-        select(func.count()).select_from(ReviewAction).where(
-            ReviewAction.project_id == project_id, ReviewAction.action == VERDICT
-        )
+        select(func.count())
+        .select_from(ReviewAction)
+        .where(ReviewAction.project_id == project_id, ReviewAction.action == VERDICT)
     ).one()
     return verdicts % AUDIT_EVERY == AUDIT_EVERY - 1
 
@@ -266,8 +264,7 @@ def hold(session: Session, *, project: Project, task_id: str, reviewer: str) -> 
     where = {"resource_id": f"{project.name}/{task.id}", "resource_type": "REVIEW_TASK"}
     if task.status == CLAIMED and task.claimed_by == reviewer:
         raise ConflictException(
-            f"Your lease on review task {task.id} expired at {_clock(task.lease_expires_at)}; "
-            "claim it again.",
+            f"Your lease on review task {task.id} expired at {_clock(task.lease_expires_at)}; claim it again.",
             **where,
         )
     if task.status == PENDING:
@@ -373,4 +370,3 @@ def give_back(session: Session, *, project: Project, task: ReviewTask, reviewer:
         .values(status=PENDING, claimed_by=None, lease_expires_at=None)
     )
     session.refresh(task)
-

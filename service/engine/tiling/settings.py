@@ -74,7 +74,9 @@ def split_tiling(values: dict[str, Any] | None) -> tuple[TilingSettings, dict[st
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise EngineError(f"invalid tiling settings: {problems}") from None
     if isinstance(settings.tile_size, int) and 0 < settings.tile_size < 16:
-        raise EngineError(f"invalid tiling settings: tile_size must be 0, 'auto' or at least 16, got {settings.tile_size}")
+        raise EngineError(
+            f"invalid tiling settings: tile_size must be 0, 'auto' or at least 16, got {settings.tile_size}"
+        )
     return settings, rest
 
 

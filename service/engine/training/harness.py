@@ -173,7 +173,9 @@ def fit(
     L.seed_everything(seed, workers=True, verbose=False)
     settings = resolve_hyperparameters(model_name, hyperparameters, weights, seed)
     tiling, _ = split_tiling(hyperparameters)
-    layout = resolve_layout(tiling, image_shape(train_records[0].image), settings.image_size) if tiling.enabled else None
+    layout = (
+        resolve_layout(tiling, image_shape(train_records[0].image), settings.image_size) if tiling.enabled else None
+    )
     module = get_spec(model_name).build(with_local_weights(settings, weights_dir, weights_base_url))
     one_pass = _trainer_arguments(module)["max_epochs"] == 1
     batch_size = int(getattr(settings, "batch_size", DEFAULT_BATCH_SIZE))

@@ -8,8 +8,7 @@ from service.engine.models.draem.torch_model import DraemModel
 SPEC = ModelSpec(
     name="draem",
     description=(
-        "Segmentation network trained from scratch against synthetic defects (DRAEM-like); "
-        "needs no pretrained weights."
+        "Segmentation network trained from scratch against synthetic defects (DRAEM-like); needs no pretrained weights."
     ),
     hyperparameters=DraemHyperparameters,
     build=DraemLightning,
