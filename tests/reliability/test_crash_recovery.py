@@ -8,6 +8,7 @@ SQLite always; PostgreSQL when LV_TEST_POSTGRES_URL is set.
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -147,10 +148,18 @@ def test_crash_mid_manifest_update(crashable: tuple[CrashableServer, AppContext]
         lines.append(manifest_line(f"s3://{context.store.bucket}/{key}", "normal"))
     changes = "\n".join(json.dumps(line) for line in lines).encode()
 
+    def update_and_wait() -> Any:
+        """UpdateDatasetEntries answers UPDATE_IN_PROGRESS and applies the manifest after: wait for the outcome."""
+        client = server.client()
+        client.update_dataset_entries(ProjectName="manifest", DatasetType="train", Changes=changes)
+        while True:
+            status = client.describe_dataset(ProjectName="manifest", DatasetType="train")["DatasetDescription"]
+            if status["Status"] != "UPDATE_IN_PROGRESS":
+                return status
+            time.sleep(0.005)
+
     def start(attempt: int) -> Callable[[], Any]:
-        return lambda: server.client().update_dataset_entries(
-            ProjectName="manifest", DatasetType="train", Changes=changes
-        )
+        return update_and_wait
 
     crash_dataset_change(server, context, start)
 
