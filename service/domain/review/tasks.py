@@ -11,6 +11,7 @@ Any call of the holder on its task renews the lease. The reviewer is the caller'
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
@@ -304,22 +305,34 @@ def check_verdict(verdict: str, note: str, has_mask: bool) -> None:
         raise ValidationException("A mask goes with the verdict 'anomaly' only.")
 
 
+def _audit_entry(task: ReviewTask, project: Project, reviewer: str, action: str, **details: Any) -> ReviewAction:
+    """One line of the audit trail: who did what to the task, beside what the model had said."""
+    assert task.id is not None and project.id is not None
+    return ReviewAction(
+        task_id=task.id,
+        project_id=project.id,
+        reviewer=reviewer,
+        action=action,
+        claimed_at=task.claimed_at,
+        model_is_anomalous=task.is_anomalous,
+        model_confidence=task.confidence,
+        model_score=task.score,
+        **details,
+    )
+
+
 def record_verdict(session: Session, *, project: Project, task: ReviewTask, reviewer: str, verdict: Verdict) -> None:
     """Add the verdict to the audit trail; the task completes when `required_reviews` verdicts agree, else it goes
     back to the queue for another reviewer (flagged `disputed` when verdicts differ). Runs under `hold`."""
     now = utcnow()
     assert task.id is not None and project.id is not None
     session.add(
-        ReviewAction(
-            task_id=task.id,
-            project_id=project.id,
-            reviewer=reviewer,
-            action=VERDICT,
+        _audit_entry(
+            task,
+            project,
+            reviewer,
+            VERDICT,
             acted_at=now,
-            claimed_at=task.claimed_at,
-            model_is_anomalous=task.is_anomalous,
-            model_confidence=task.confidence,
-            model_score=task.score,
             verdict=verdict.verdict,
             note=verdict.note,
             mask_key=verdict.mask_key,
@@ -352,18 +365,7 @@ def give_back(session: Session, *, project: Project, task: ReviewTask, reviewer:
     """Release the held task to the queue; a skip also keeps it from this reviewer's next claims."""
     assert task.id is not None and project.id is not None
     if skip:
-        session.add(
-            ReviewAction(
-                task_id=task.id,
-                project_id=project.id,
-                reviewer=reviewer,
-                action=SKIP,
-                claimed_at=task.claimed_at,
-                model_is_anomalous=task.is_anomalous,
-                model_confidence=task.confidence,
-                model_score=task.score,
-            )
-        )
+        session.add(_audit_entry(task, project, reviewer, SKIP))
     session.execute(
         update(ReviewTask)
         .where(col(ReviewTask.id) == task.id, col(ReviewTask.status) == CLAIMED, col(ReviewTask.claimed_by) == reviewer)
