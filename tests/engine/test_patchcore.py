@@ -146,3 +146,15 @@ def test_memory_bank_is_capped_whatever_the_coreset_ratio() -> None:
     assert module.select_memory_bank(embeddings).shape == (40, 16)
     uncapped = PatchcoreLightning(PatchcoreHyperparameters(weights="random", image_size=SIZE, coreset_ratio=0.5))
     assert uncapped.select_memory_bank(embeddings).shape == (200, 16)
+
+
+def test_training_memory_is_bounded_by_the_candidate_reservoir_and_the_defect_is_still_found() -> None:
+    """8 images of 64 patches each pass through a reservoir of 96: the coreset is sized from all 512 patches seen."""
+    hyperparameters = PatchcoreHyperparameters(
+        weights="random", image_size=SIZE, coreset_ratio=0.125, max_candidate_patches=96
+    )
+    module = fitted(hyperparameters, normal_images(8))
+    assert module.model.memory_bank.shape == (round(0.125 * 8 * 64), 128)
+    normal, defective = normal_images(2, seed=5), with_bright_patch(normal_images(2, seed=5))
+    with torch.no_grad():
+        assert torch.all(module(defective).pred_score > 2 * module(normal).pred_score.max())

@@ -11,5 +11,11 @@ class PatchcoreHyperparameters(BackboneHyperparameters):
     max_memory_bank: int = Field(
         8192, ge=1, description="Cap on the coreset size: inference cost and memory grow with the bank, not accuracy."
     )
+    max_candidate_patches: int = Field(
+        262144,
+        ge=1,
+        description="Patch features kept for the coreset, a uniform sample of all of them: bounds training memory "
+        "(about 128 MiB at 128 dimensions) however many images or tiles the training set has.",
+    )
     num_neighbors: int = Field(9, ge=1)
     pre_projection_dim: int = Field(128, ge=1)

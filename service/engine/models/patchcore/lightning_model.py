@@ -6,6 +6,7 @@ from service.engine.models.base import OnePassAnomalyModule
 from service.engine.models.coreset import greedy_coreset_indices
 from service.engine.models.patchcore.hyperparameters import PatchcoreHyperparameters
 from service.engine.models.patchcore.torch_model import PatchcoreModel
+from service.engine.models.reservoir import RowReservoir
 
 
 class PatchcoreLightning(OnePassAnomalyModule):
@@ -22,26 +23,30 @@ class PatchcoreLightning(OnePassAnomalyModule):
         )
         super().__init__(model, hyperparameters)
         self.hyperparameters: PatchcoreHyperparameters = hyperparameters
-        self._embeddings: list[torch.Tensor] = []
+        self._patches = self._new_reservoir()
+
+    def _new_reservoir(self) -> RowReservoir:
+        return RowReservoir(self.hyperparameters.max_candidate_patches, seed=self.hyperparameters.seed)
 
     def on_train_epoch_start(self) -> None:
-        self._embeddings = []
+        self._patches = self._new_reservoir()
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         del batch_idx
         with torch.no_grad():
             embedding = self.model.embed(batch["image"])
-        self._embeddings.append(embedding.reshape(-1, embedding.shape[-1]).cpu())
+        self._patches.add(embedding)
 
     def finish_pass(self) -> None:
-        if not self._embeddings:
+        if self._patches.seen == 0:
             return
-        embeddings = torch.cat(self._embeddings)
-        self._embeddings = []
-        self.model.set_memory_bank(self.select_memory_bank(embeddings))
+        seen, embeddings = self._patches.seen, self._patches.rows()
+        self._patches = self._new_reservoir()
+        self.model.set_memory_bank(self.select_memory_bank(embeddings, seen=seen))
 
-    def select_memory_bank(self, embeddings: torch.Tensor) -> torch.Tensor:
-        wanted = round(self.hyperparameters.coreset_ratio * embeddings.shape[0])
+    def select_memory_bank(self, embeddings: torch.Tensor, *, seen: int | None = None) -> torch.Tensor:
+        """The coreset of `embeddings`, sized by the ratio of every patch `seen` (the reservoir may hold fewer)."""
+        wanted = round(self.hyperparameters.coreset_ratio * (seen or embeddings.shape[0]))
         count = max(1, min(wanted, self.hyperparameters.max_memory_bank))
         if count >= embeddings.shape[0]:
             return embeddings
