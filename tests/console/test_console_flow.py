@@ -159,6 +159,7 @@ def test_training_shows_progress_then_the_evaluation(signed_in: Tab, live: LiveS
     page.get_by_label("Algorithm").select_option("patchcore")
     page.get_by_label("Image size (px)").fill("64")
     page.get_by_label("Backbone weights").select_option("random")
+    page.get_by_label("Tiles").select_option("auto")
     page.get_by_label("Hyperparameters").fill("no_such_setting=1")
     page.get_by_role("button", name="Start training").click()
     expect(page.locator("#train-error")).to_contain_text("Invalid Hyperparameters")
@@ -171,6 +172,7 @@ def test_training_shows_progress_then_the_evaluation(signed_in: Tab, live: LiveS
     assert page.locator(".log").inner_text().strip(), "the log shows the training's lines"
     description = live.boto3_client().describe_model(ProjectName=PROJECT, ModelVersion="1")["ModelDescription"]
     assert description["Status"] == "TRAINED" and description["Algorithm"] == "patchcore"
+    assert description["Hyperparameters"]["tile_size"] == "auto", "the Tiles choice reaches CreateModel"
     signed_in.shoot("training-done")
     signed_in.goto(f"/console/projects/{PROJECT}/models")
     page.get_by_role("link", name="Version 1").wait_for()

@@ -1,4 +1,4 @@
-// Training: start a model version (algorithm, image size, weights), its live progress bar and log, failures.
+// Training: start a model version (algorithm, image size, weights, tiles), its live progress bar and log, failures.
 import { ApiError, call, get } from "./api.js";
 import { $, allModels, consolePath, el, empty, pct, projectPath, showError, statusBadge, toast, when } from "./ui.js";
 
@@ -43,6 +43,7 @@ form.addEventListener("submit", async (event) => {
     Algorithm: $("#train-algorithm").value || undefined,
     BackboneWeights: $("#train-weights").value,
     ImageSize: $("#train-size").value ? Number($("#train-size").value) : undefined,
+    TileSize: $("#train-tiles").value || undefined,
     Description: $("#train-description").value.trim(),
     Hyperparameters: hyperparameters(),
   };
