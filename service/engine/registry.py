@@ -1,7 +1,8 @@
 """The model registry: the static table of built-in models, names -> typed hyperparameters and a builder.
 
 Adding a model is copying a folder under `models/` (hyperparameters.py, torch_model.py, lightning_model.py and an
-`__init__.py` defining its `SPEC`) and adding one line to `BUILTIN_MODELS`.
+`__init__.py` defining its `SPEC`) and adding one line to `BUILTIN_MODELS`, and its name to the SDK's `Algorithm` and
+the service model's `AlgorithmName` enum (the CLI's choices; `tests/unit/test_algorithm_choices.py` keeps them equal).
 """
 
 from typing import Any
