@@ -44,18 +44,20 @@ from sdk.resources.evaluation import (
     TargetOutcome,
     TrainingJob,
 )
-from sdk.resources.models import Model
+from sdk.resources.models import ALGORITHMS, Algorithm, Model
 from sdk.resources.projects import Project
 from sdk.resources.review import AddedReviews, Proportion, ReviewPolicy, ReviewStatistics, ReviewTask
 from sdk.resources.uploads import ImportResult, UploadResult
 
 __all__ = [
+    "ALGORITHMS",
     "APIConnectionError",
     "APIError",
     "AccessDeniedError",
     "AccessKey",
     "AccessKeyRole",
     "AddedReviews",
+    "Algorithm",
     "AsyncClient",
     "AsyncModel",
     "Box",

@@ -15,7 +15,9 @@ from cli.session import current_client
 @click.command()
 @click.option("--project", "-p", default="lv-demo", show_default=True, help="Project to create.")
 @click.option("--replace", is_flag=True, help="Delete an existing project of that name first.")
-@click.option("--algorithm", default="padim", show_default=True, help="Algorithm to train.")
+@click.option(
+    "--algorithm", type=click.Choice(sdk.ALGORITHMS), default="padim", show_default=True, help="Algorithm to train."
+)
 @click.option(
     "--weights",
     default="random",
@@ -30,7 +32,7 @@ from cli.session import current_client
 def demo(
     project: str,
     replace: bool,
-    algorithm: str,
+    algorithm: sdk.Algorithm,
     weights: str,
     image_size: int,
     n_train: int,

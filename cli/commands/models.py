@@ -47,7 +47,11 @@ def models() -> None:
 
 @models.command()
 @project_option
-@click.option("--algorithm", help="padim, patchcore, stfpm, draem... (default: the server's choice).")
+@click.option(
+    "--algorithm",
+    type=click.Choice(sdk.ALGORITHMS),
+    help="Algorithm to train (default: the server's choice: patchcore with ImageNet weights, else draem).",
+)
 @click.option("--hyperparameter", "-H", "hyperparameters", multiple=True, help="KEY=VALUE, repeatable.")
 @click.option("--weights", help="Backbone weights: imagenet or random.")
 @click.option("--image-size", type=click.IntRange(64, 1024), help="Input size in pixels.")
@@ -58,7 +62,7 @@ def models() -> None:
 @json_option
 def train(
     project: str,
-    algorithm: str | None,
+    algorithm: sdk.Algorithm | None,
     hyperparameters: tuple[str, ...],
     weights: str | None,
     image_size: int | None,

@@ -4,7 +4,7 @@ openlv training, evaluation and threshold extensions."""
 import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, Literal, Self, get_args
 
 from sdk._transport import api_path
 from sdk.client import Client
@@ -26,6 +26,16 @@ from sdk.resources.tags import TaggedResource
 from sdk.waiters import wait_for
 
 DEFAULT_OUTPUT_BUCKET = "openlv"
+Algorithm = Literal[
+    "draem",
+    "fastflow",
+    "padim",
+    "patchcore",
+    "reverse_distillation",
+    "stfpm",
+]
+"""The algorithms a server trains (the service model's `AlgorithmName` enum; `lv models train --algorithm`)."""
+ALGORITHMS: tuple[Algorithm, ...] = get_args(Algorithm)
 TRAINED = ("TRAINED", "STARTING_HOSTING", "HOSTED", "HOSTING_FAILED", "STOPPING_HOSTING", "SYSTEM_UPDATING")
 
 TrainingCallback = Callable[[TrainingJob], None]
@@ -270,7 +280,7 @@ def create_model(
     client: Client,
     project_name: str,
     *,
-    algorithm: str | None = None,
+    algorithm: Algorithm | None = None,
     hyperparameters: Mapping[str, Any] | None = None,
     weights: str | None = None,
     image_size: int | None = None,

@@ -15,7 +15,7 @@ from sdk.pagination import paginate
 from sdk.resources._base import WireModel, client_token_header, resolve_client
 from sdk.resources.datasets import DatasetCollection
 from sdk.resources.detections import Detection, list_detections
-from sdk.resources.models import Model, create_model, list_models
+from sdk.resources.models import Algorithm, Model, create_model, list_models
 from sdk.resources.packaging import PackagingJob, describe_packaging_job, list_packaging_jobs
 from sdk.resources.review import (
     AddedReviews,
@@ -113,7 +113,7 @@ class Project(TaggedResource):
     def train(
         self,
         *,
-        algorithm: str | None = None,
+        algorithm: Algorithm | None = None,
         hyperparameters: Mapping[str, Any] | None = None,
         weights: str | None = None,
         image_size: int | None = None,

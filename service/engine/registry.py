@@ -1,7 +1,8 @@
 """The model registry: the static table of built-in models, names -> typed hyperparameters and a builder.
 
 Adding a model is copying a folder under `models/` (hyperparameters.py, torch_model.py, lightning_model.py and an
-`__init__.py` defining its `SPEC`) and adding one line to `BUILTIN_MODELS`.
+`__init__.py` defining its `SPEC`) and adding one line to `BUILTIN_MODELS`, and its name to the SDK's `Algorithm` and
+the service model's `AlgorithmName` enum (the CLI's choices; `tests/unit/test_algorithm_choices.py` keeps them equal).
 """
 
 from typing import Any
@@ -9,11 +10,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from service.engine.errors import EngineError
-from service.engine.models import draem, padim, patchcore, stfpm
+from service.engine.models import draem, fastflow, padim, patchcore, reverse_distillation, stfpm
 from service.engine.models.base import AnomalyModule, Hyperparameters, ModelSpec
 
 BUILTIN_MODELS: dict[str, ModelSpec] = {
-    spec.name: spec for spec in (draem.SPEC, padim.SPEC, patchcore.SPEC, stfpm.SPEC)
+    spec.name: spec
+    for spec in (
+        draem.SPEC,
+        fastflow.SPEC,
+        padim.SPEC,
+        patchcore.SPEC,
+        reverse_distillation.SPEC,
+        stfpm.SPEC,
+    )
 }
 
 

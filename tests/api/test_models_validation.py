@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 
 from service.db.engine import transaction
 from service.domain.projects import create_project
+from service.engine.registry import list_models
 from tests.helpers.live_server import LiveServer
 from tests.jobs.seed import FAST_TRAINING, OUTPUT, seed_project
 
@@ -55,11 +56,21 @@ def test_train_only_project_needs_enough_to_split(
         ({"Algorithm": "draem", "TileSize": "8"}, "tile_size"),
         ({"Algorithm": "draem", "TileSize": "big"}, "TileSize"),
         ({"Algorithm": "draem", "Hyperparameters": {"tile_overlap": "1.5"}}, "tile_overlap"),
+        ({"Algorithm": "fastflow", "BackboneWeights": "random", "Hyperparameters": {"flow_steps": "0"}}, "flow_steps"),
+        ({"Algorithm": "reverse_distillation", "BackboneWeights": "random", "ImageSize": 100}, "multiple of 32"),
+        ({"Algorithm": "reverse_distillation", "Hyperparameters": {"layers": "layer2"}}, "layers"),
     ],
 )
 def test_extension_fields_are_checked(lv: Any, fields: dict[str, Any], expected: str) -> None:
     code, message = refusal(lv.create_model, ProjectName="any-project", OutputConfig=OUTPUT, **fields)
     assert code == "ValidationException" and expected in message
+
+
+@pytest.mark.parametrize("algorithm", [spec.name for spec in list_models() if spec.needs_pretrained])
+def test_pretrained_algorithms_are_refused_without_imagenet_weights(lv: Any, algorithm: str) -> None:
+    code, message = refusal(lv.create_model, ProjectName="any-project", OutputConfig=OUTPUT, Algorithm=algorithm)
+    assert code == "ValidationException"
+    assert f"Algorithm {algorithm} needs ImageNet weights" in message and "BackboneWeights=random" in message
 
 
 def test_missing_models_and_versions(server: LiveServer, lv: Any, project_name: str) -> None:
