@@ -123,3 +123,11 @@ def test_the_proxy_sends_traffic_to_every_api_replica(compose: dict[str, Any]) -
     assert re.search(r"dynamic a \{\s+name api\s+port 8642", caddyfile)
     assert "header_up Host" not in caddyfile, "SigV4 signs Host: the proxy must pass it through unchanged"
     assert proxy["ports"] == ["${OPENLV_PORT:-8642}:8642"]
+
+
+def test_the_ray_nodes_start_with_options_ray_knows(compose: dict[str, Any], ray_start_options: set[str]) -> None:
+    for name in ("ray-head", "ray-worker", "ray-worker-gpu"):
+        command = compose["services"][name]["command"]
+        assert command[:2] == ["ray", "start"] and "--block" in command
+        flags = {argument.removeprefix("--").split("=")[0] for argument in command[2:]}
+        assert flags <= ray_start_options, f"{name}: not `ray start` options: {flags - ray_start_options}"

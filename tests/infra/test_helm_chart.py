@@ -5,8 +5,6 @@ PodTemplates. Then the wiring no schema sees: names that refer to each other, se
 """
 
 import importlib.metadata
-import importlib.util
-import re
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +43,6 @@ VARIANTS = {
     "default": ([], SECRETS),
     "gpu": ([CHART / "values-gpu.yaml"], SECRETS),
     "in-cluster-services": ([], IN_CLUSTER),
-    "no-autoscaling": ([], {**SECRETS, "api": {"autoscaling": {"enabled": False}}}),
 }
 
 
@@ -89,20 +86,14 @@ def test_the_validator_catches_a_misplaced_field(manifests: list[dict[str, Any]]
         kubernetes_validate.validate(broken, KUBERNETES_VERSION, strict=True)
 
 
-def ray_start_options() -> set[str]:
-    """The long options `ray start` declares, read from Ray's CLI source (importing it takes seconds)."""
-    spec = importlib.util.find_spec("ray")
-    assert spec and spec.origin
-    source = (Path(spec.origin).parent / "scripts/scripts.py").read_text()
-    return set(re.findall(r'"--([a-z][a-z0-9-]*)"', source))
-
-
-def test_the_ray_cluster_has_what_kuberay_requires(manifests: list[dict[str, Any]]) -> None:
+def test_the_ray_cluster_has_what_kuberay_requires(
+    manifests: list[dict[str, Any]], ray_start_options: set[str]
+) -> None:
     cluster = one(manifests, "RayCluster")
     assert cluster["apiVersion"] == "ray.io/v1"
     spec = cluster["spec"]
     assert spec["rayVersion"] == importlib.metadata.version("ray"), "the cluster must run the image's Ray"
-    options = ray_start_options()
+    options = ray_start_options
     groups = [spec["headGroupSpec"], *spec["workerGroupSpecs"]]
     for group in groups:
         params = group["rayStartParams"]
@@ -167,12 +158,17 @@ def test_the_api_is_reachable_scaled_and_probed(manifests: list[dict[str, Any]])
     assert api["readinessProbe"]["httpGet"]["path"] == "/health/ready"
     assert api["livenessProbe"]["httpGet"]["path"] == "/health"
     assert pod["spec"]["initContainers"][0]["command"] == ["python", "-m", "service.bootstrap"]
-    autoscalers = by_kind(manifests, "HorizontalPodAutoscaler")
-    if autoscalers:
-        assert autoscalers[0]["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
-        assert "replicas" not in deployment["spec"], "the HPA owns the replica count"
-    else:
-        assert deployment["spec"]["replicas"] == 2
+    autoscaler = one(manifests, "HorizontalPodAutoscaler")
+    assert autoscaler["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
+    assert "replicas" not in deployment["spec"], "the HPA owns the replica count"
+
+
+def test_without_autoscaling_the_deployment_keeps_its_replica_count() -> None:
+    manifests = render_chart(CHART, [], {**SECRETS, "api": {"autoscaling": {"enabled": False}}})
+    assert not by_kind(manifests, "HorizontalPodAutoscaler")
+    deployment = one(manifests, "Deployment", "openlv-api")
+    assert deployment["spec"]["replicas"] == 2
+    kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
 
 
 def test_the_gpu_values_add_a_gpu_worker_group_on_the_cuda_image() -> None:
