@@ -1,6 +1,9 @@
 """`python -m service.bootstrap` and the first admin key a deployment names (what infra/ relies on at start)."""
 
 import configparser
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -86,3 +89,19 @@ def test_replicas_bootstrapping_together_make_one_admin_key(backend: str, tmp_pa
 def test_a_partial_or_malformed_admin_pair_is_refused_at_start(fields: dict[str, str], tmp_path: Path) -> None:
     with pytest.raises(ValidationError):
         Settings(home=tmp_path, **fields)
+
+
+def test_the_module_runs_as_the_images_call_it_and_prints_no_secret(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "LV_HOME": str(tmp_path / "home"),
+        "LV_ADMIN_ACCESS_KEY_ID": SEED_ID,
+        "LV_ADMIN_SECRET_ACCESS_KEY": SEED_SECRET,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "service.bootstrap"], env=env, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "bootstrap done" in done.stdout
+    assert SEED_SECRET not in done.stdout + done.stderr
+    assert stored_keys(Settings(home=tmp_path / "home")) == {SEED_ID: (SEED_SECRET, Role.ADMIN)}
