@@ -20,7 +20,7 @@ def mount(app: FastAPI) -> None:
     from console.heatmaps import Heatmaps
 
     context = app.state.context
-    app.state.sessions = SessionSigner(context.settings.resolved_home / "session.key")
+    app.state.sessions = SessionSigner(context.settings.session_key_file)
     app.state.console_heatmaps = Heatmaps(context.store, context.settings.resolved_home / "console-cache")
     app.include_router(sign_in.router)
     app.include_router(images.router)

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from console import mount as mount_console
-from service.api import docs
+from service.api import docs, health
 from service.api.ext import router as ext_router
 from service.api.lookoutvision import router as lookoutvision_router
 from service.api.request_guard import RequestGuard
@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
+    app.include_router(health.router)
     app.include_router(lookoutvision_router)
     app.include_router(ext_router)
     docs.add_signed_openapi(app, settings)

@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     )
 
     auth_enabled: bool = True
+    admin_access_key_id: str | None = Field(
+        default=None,
+        pattern=r"^LVAK[A-Z0-9]{16}$",
+        description="The first admin key's id, used only on a first start (no key stored yet), with "
+        "LV_ADMIN_SECRET_ACCESS_KEY; unset: a random pair. Lets a deployment know its admin key before it starts.",
+    )
+    admin_secret_access_key: SecretStr | None = Field(
+        default=None, min_length=30, max_length=128, description="The secret of LV_ADMIN_ACCESS_KEY_ID."
+    )
     public_api_docs: bool = Field(
         default=False,
         description="Serve /docs and /openapi.json to anyone; when false only signed requests get /openapi.json.",
@@ -115,6 +124,29 @@ class Settings(BaseSettings):
     @property
     def keys_file(self) -> Path:
         return self.resolved_home / "credentials"
+
+    @property
+    def master_key_file(self) -> Path:
+        """The Fernet key the access-key secrets are encrypted with; every replica of a deployment needs the same."""
+        return self.resolved_home / "master.key"
+
+    @property
+    def session_key_file(self) -> Path:
+        """The console's cookie-signing key; every replica of a deployment needs the same."""
+        return self.resolved_home / "session.key"
+
+    @property
+    def admin_key_pair(self) -> tuple[str, str] | None:
+        """(id, secret) of the first admin key when the deployment names it, else None."""
+        if self.admin_access_key_id is None or self.admin_secret_access_key is None:
+            return None
+        return self.admin_access_key_id, self.admin_secret_access_key.get_secret_value()
+
+    @model_validator(mode="after")
+    def _admin_pair_whole(self) -> "Settings":
+        if (self.admin_access_key_id is None) != (self.admin_secret_access_key is None):
+            raise ValueError("set LV_ADMIN_ACCESS_KEY_ID and LV_ADMIN_SECRET_ACCESS_KEY together, or neither")
+        return self
 
 
 @lru_cache

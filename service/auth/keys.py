@@ -65,10 +65,14 @@ class KeyStore:
         # cannot put the deleted key back after the eviction.
         self._cache_lock = threading.Lock()
 
-    def create(self, *, role: Role, description: str = "") -> IssuedKey:
-        secret = secrets.token_urlsafe(30)
+    def create(self, *, role: Role, description: str = "", pair: tuple[str, str] | None = None) -> IssuedKey:
+        """A new key with a random id and secret, or with `pair` (the first admin key a deployment names)."""
+        access_key_id, secret = pair or (
+            "LVAK" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16)),
+            secrets.token_urlsafe(30),
+        )
         record = AccessKey(
-            access_key_id="LVAK" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16)),
+            access_key_id=access_key_id,
             encrypted_secret=self._fernet.encrypt(secret.encode()).decode(),
             role=role,
             description=description,
@@ -143,14 +147,17 @@ class KeyStore:
             return session.exec(select(AccessKey).limit(1)).first() is not None
 
 
-def ensure_admin_credentials(store: KeyStore, credentials_file: Path, region: str) -> bool:
-    """On first start create an admin key pair and write it as an AWS credentials file (mode 0600).
+def ensure_admin_credentials(
+    store: KeyStore, credentials_file: Path, region: str, *, seed: tuple[str, str] | None = None
+) -> bool:
+    """On first start create an admin key pair (`seed`, else random) and write it as an AWS credentials file (0600).
 
-    Returns True when a new pair was created.
+    Returns True when a new pair was created. Once any key exists the seed is ignored, so a deployment that deleted
+    its seeded key does not get it back on the next start.
     """
     if store.has_keys():
         return False
-    pair = store.create(role=Role.ADMIN, description="admin (created on first start)")
+    pair = store.create(role=Role.ADMIN, description="admin (created on first start)", pair=seed)
     text = (
         f"[{CREDENTIALS_PROFILE}]\n"
         f"aws_access_key_id = {pair.access_key_id}\n"
