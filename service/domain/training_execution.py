@@ -50,7 +50,9 @@ def _download(store: ObjectStore, images: list[TrainingImage], folder: Path) -> 
         if image.mask_key is not None:
             mask = folder / f"{image.sha256}.mask"
             mask.write_bytes(store.get(image.mask_key))
-        records.append(ImageRecord(image=path, label=image.label, mask=mask, name=image.sha256))
+        records.append(
+            ImageRecord(image=path, label=image.label, mask=mask, name=image.sha256, mask_colors=image.mask_colors)
+        )
     return records
 
 
