@@ -7,6 +7,7 @@ import base64
 import io
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from service.engine.inference import load_inferencer
 from tests.conftest import make_settings
 from tests.helpers.data import CLASS_COLOURS, class_defect_image, colour_map
 from tests.helpers.live_server import LiveServer, run_live_server
@@ -72,8 +74,32 @@ def mask_colours(answer: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def edge_bundle(lv: Any, customer: CustomerBucket, project: str, folder: Path) -> Path:
+    """Package model 1 for the edge into the customer's bucket and unzip the bundle into `folder`."""
+    packaging = {
+        "Greengrass": {
+            "S3OutputLocation": {"Bucket": customer.name, "Prefix": "edge/"},
+            "ComponentName": f"com.example.{project}",
+            "TargetPlatform": {"Os": "LINUX", "Arch": "X86_64"},
+            "CompilerOptions": '{"mcpu": "core-avx2"}',
+        }
+    }
+    job_name = lv.start_model_packaging_job(ProjectName=project, ModelVersion="1", Configuration=packaging)["JobName"]
+    deadline = time.monotonic() + 60
+    while (job := lv.describe_model_packaging_job(ProjectName=project, JobName=job_name)["ModelPackagingDescription"])[
+        "Status"
+    ] not in ("SUCCEEDED", "FAILED"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert job["Status"] == "SUCCEEDED", job["StatusMessage"]
+    (key,) = customer.keys("edge/")
+    with zipfile.ZipFile(io.BytesIO(customer.get(key))) as archive:
+        archive.extractall(folder)
+    return folder
+
+
 def test_a_segmentation_manifest_with_two_classes_trains_a_model_that_names_them(
-    s3_service: LiveServer, s3_server: S3Server
+    s3_service: LiveServer, s3_server: S3Server, tmp_path: Path
 ) -> None:
     customer = CustomerBucket(s3_server.boto3_client(), f"classes-{uuid.uuid4().hex[:12]}")
     lv, project = s3_service.boto3_client(), f"classes-{uuid.uuid4().hex[:6]}"
@@ -92,6 +118,8 @@ def test_a_segmentation_manifest_with_two_classes_trains_a_model_that_names_them
     wait_model(lv, project, "TRAINED", "TRAINING")
     lv.start_model(ProjectName=project, ModelVersion="1", MinInferenceUnits=1)
     wait_model(lv, project, "HOSTED", "STARTING_HOSTING")
+    bundle = edge_bundle(lv, customer, project, tmp_path / "edge")
+    on_device = [load_inferencer(bundle, "onnx"), load_inferencer(bundle, "openvino")]
     try:
         for kind, seed in (("scratch", 900), ("blob", 901), ("scratch", 902), ("blob", 903)):
             image, truth = class_defect_image(kind, seed=seed)
@@ -112,6 +140,10 @@ def test_a_segmentation_manifest_with_two_classes_trains_a_model_that_names_them
             painted = mask_colours(answer)
             assert set(painted) == {CLASS_COLOURS["BACKGROUND"], CLASS_COLOURS[kind]}
             assert painted[CLASS_COLOURS[kind]] == pytest.approx(area, abs=1e-6)
+            for inferencer in on_device:
+                (edge,) = inferencer.predict_image(image).classes
+                assert (edge.name, edge.color) == (kind, CLASS_COLOURS[kind]), "the edge bundle names it alike"
+                assert edge.area_percentage / 100 == pytest.approx(area, abs=0.01)
         normal = lv.detect_anomalies(
             ProjectName=project, ModelVersion="1", Body=class_defect_image(None, seed=950)[0], ContentType="image/png"
         )["DetectAnomalyResult"]
