@@ -3,12 +3,14 @@
 With a train and a test dataset: train needs >= 10 normal images, test >= 10 normal and >= 10 anomalous. With a train
 dataset only, the service splits it: it needs >= 20 normal and >= 10 anomalous images; every anomalous image and a
 fifth of the normal ones (at least 10) go to the test split, chosen by content hash so the split is reproducible.
-Unlabeled entries are not used, nor are anomalous images of the train dataset: the engine's models learn from normal
-images only. An image's mask keeps the colour map of its manifest line, so the classes it names reach the engine.
+Unlabeled entries are not used, nor are anomalous images of the train dataset for the anomaly model: the engine's
+models learn from normal images only. An image's mask keeps the colour map of its manifest line, so the classes it
+names reach the engine, which learns them from every labelled anomaly with a mask: the test split's, and the train
+dataset's when a test dataset exists (`TrainingSplit.class_examples`).
 """
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
@@ -44,6 +46,7 @@ class TrainingSplit:
     train: list[TrainingImage]
     test: list[TrainingImage]
     auto_split: bool
+    class_examples: list[TrainingImage] = field(default_factory=list)
 
 
 def _datasets(session: Session, project: Project) -> dict[str, Dataset]:
@@ -133,4 +136,5 @@ def training_split(session: Session, *, project: Project) -> TrainingSplit:
     if "test" not in datasets:
         return _split(train)
     normal = [image for image in train if image.label == 0]
-    return TrainingSplit(train=normal, test=_images(session, datasets["test"]), auto_split=False)
+    masked = [image for image in train if image.label == 1 and image.mask_key is not None]
+    return TrainingSplit(train=normal, test=_images(session, datasets["test"]), auto_split=False, class_examples=masked)
