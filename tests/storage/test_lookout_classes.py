@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from botocore.config import Config
 from PIL import Image
 
 from service.engine.inference import load_inferencer
@@ -102,7 +103,10 @@ def test_a_segmentation_manifest_with_two_classes_trains_a_model_that_names_them
     s3_service: LiveServer, s3_server: S3Server, tmp_path: Path
 ) -> None:
     customer = CustomerBucket(s3_server.boto3_client(), f"classes-{uuid.uuid4().hex[:12]}")
-    lv, project = s3_service.boto3_client(), f"classes-{uuid.uuid4().hex[:6]}"
+    # A long read timeout: a retried CreateModel that overtakes its own slow first attempt (a machine under load)
+    # meets the version that attempt created.
+    lv = s3_service.boto3_client(config=Config(read_timeout=300))
+    project = f"classes-{uuid.uuid4().hex[:6]}"
     lines = [segmentation_line(customer, f"good-{index}", None, seed=index) for index in range(20)]
     lines += [
         segmentation_line(customer, f"{kind}-{index}", kind, seed=100 + 2 * index + offset)

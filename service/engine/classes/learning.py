@@ -24,8 +24,8 @@ from service.engine.palette import (
     is_background,
 )
 
-PIXELS_PER_CLASS = 20_000
-STEPS = 300
+PIXELS_PER_CLASS = 8_000
+STEPS = 200
 LEARNING_RATE = 0.02
 
 
@@ -47,14 +47,14 @@ def _palette(records: Sequence[ImageRecord]) -> tuple[list[DefectClass], str]:
 
 
 def _class_maps(records: Sequence[ImageRecord], names: list[str], size: int) -> torch.Tensor:
-    """int64 (N, S, S) class indices (0: intact, -1: a defect of no listed class) at the model's input size,
+    """int16 (N, S, S) class indices (0: intact, -1: a defect of no listed class) at the model's input size,
     nearest-neighbour."""
     maps = []
     for record in records:
         assert record.mask is not None
         indices = class_indices(np.asarray(load_rgb(record.mask)), record.mask_colors, names)
         tensor = torch.from_numpy(indices.astype(np.float32))[None, None]
-        maps.append(F.interpolate(tensor, size=(size, size), mode="nearest")[0, 0].long())
+        maps.append(F.interpolate(tensor, size=(size, size), mode="nearest")[0, 0].to(torch.int16))
     return torch.stack(maps)
 
 
@@ -86,11 +86,10 @@ def _features_at(records: Sequence[ImageRecord], positions: torch.Tensor, size: 
 def _train(head: ClassHead, features: torch.Tensor, targets: torch.Tensor) -> None:
     head.feature_mean.copy_(features.mean(dim=0).reshape(1, -1, 1, 1))
     head.feature_std.copy_(features.std(dim=0).clamp_min(1e-3).reshape(1, -1, 1, 1))
-    inputs = features[:, :, None, None]
     optimiser = torch.optim.Adam(head.parameters(), lr=LEARNING_RATE)
     for _ in range(STEPS):
         optimiser.zero_grad()
-        loss = F.cross_entropy(head.logits(inputs)[:, :, 0, 0], targets)
+        loss = F.cross_entropy(head.pixel_logits(features), targets)
         loss.backward()
         optimiser.step()
 
@@ -113,14 +112,14 @@ def learn_classes(
     palette = ClassPalette(tuple(classes), background)
     if len(classes) == 1:
         return palette, None
-    remap = torch.full((len(names) + 2,), -1, dtype=torch.long)  # label + 1 -> label among the present classes
+    remap = torch.full((len(names) + 2,), -1, dtype=torch.int16)  # label + 1 -> label among the present classes
     remap[1] = 0
     for position, k in enumerate(present):
         remap[k + 2] = position + 1
-    labels = remap[labels + 1]
+    labels = torch.stack([remap[one.long() + 1] for one in labels])
     positions = _sample(labels, len(classes), torch.Generator().manual_seed(seed))
     features = _features_at(labelled, positions, image_size)
     torch.manual_seed(seed)
     head = ClassHead(len(classes))
-    _train(head, features, labels.reshape(-1)[positions])
+    _train(head, features, labels.reshape(-1)[positions].long())
     return palette, head.eval()
