@@ -27,7 +27,7 @@ from tests.jobs.seed import FAST_TRAINING
 from tests.storage.test_lookout_compat import CustomerBucket, csv_tool_line
 
 SERVICE_BUCKET = "openlv-classes"
-TIMEOUT_S = 240
+TIMEOUT_S = 480
 
 
 @pytest.fixture(scope="module")
