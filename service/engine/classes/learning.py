@@ -1,9 +1,10 @@
 """Learning a model's defect classes from the class masks of its labelled anomalous images.
 
 The engine's models learn from normal images only, so the anomalous images of a run are its validation images; they
-are also the only images whose masks say which class each defect is. The class head trains on their defect pixels
-and their intact ones (up to `PIXELS_PER_CLASS` of each class and of intact surface, drawn evenly), which leaves the anomaly scores, thresholds and metrics untouched:
-the head only names defects the anomaly map found.
+are also the only images whose masks say which class each defect is (with further labelled anomalies the caller
+passes). The class head trains on their defect pixels and their intact ones (up to `PIXELS_PER_CLASS` of each class
+and of intact surface, drawn evenly), which leaves the anomaly scores, thresholds and metrics untouched: the head
+only names defects the anomaly map found.
 """
 
 from collections.abc import Sequence
@@ -119,7 +120,8 @@ def learn_classes(
     labels = torch.stack([remap[one.long() + 1] for one in labels])
     positions = _sample(labels, len(classes), torch.Generator().manual_seed(seed))
     features = _features_at(labelled, positions, image_size)
-    torch.manual_seed(seed)
-    head = ClassHead(len(classes))
+    with torch.random.fork_rng(devices=[]):  # seeded initial weights, the caller's random state untouched
+        torch.manual_seed(seed)
+        head = ClassHead(len(classes))
     _train(head, features, labels.reshape(-1)[positions].long())
     return palette, head.eval()
