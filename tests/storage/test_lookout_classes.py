@@ -99,6 +99,7 @@ def edge_bundle(lv: Any, customer: CustomerBucket, project: str, folder: Path) -
     return folder
 
 
+@pytest.mark.timeout(1200)  # trains, hosts and packages: minutes on a machine shared with other jobs
 def test_a_segmentation_manifest_with_two_classes_trains_a_model_that_names_them(
     s3_service: LiveServer, s3_server: S3Server, tmp_path: Path
 ) -> None:
