@@ -203,6 +203,25 @@ def _mask(line: dict[str, Any]) -> tuple[str | None, str | None]:
     return mask_ref, ",".join(sorted(set(classes)))[:255] or None
 
 
+def mask_colors(line: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """A stored line's mask colour map as (hex colour, class name) pairs, in the map's order; () without one."""
+    try:
+        attribute = _only_attribute(line, SEGMENTATION, DEFAULT_MASK_ATTRIBUTE, what="mask")
+    except LineRejected:
+        return ()
+    metadata = line.get(f"{attribute}{_METADATA}") if attribute is not None else None
+    color_map = metadata.get("internal-color-map") if isinstance(metadata, dict) else None
+    if not isinstance(color_map, dict):
+        return ()
+    return tuple(
+        (entry["hex-color"], entry["class-name"])
+        for _, entry in sorted(color_map.items(), key=lambda item: str(item[0]).zfill(8))
+        if isinstance(entry, dict)
+        and isinstance(entry.get("class-name"), str)
+        and _is_hex_colour(entry.get("hex-color"))
+    )
+
+
 def _is_hex_colour(value: Any) -> bool:
     return (
         isinstance(value, str)

@@ -157,10 +157,12 @@ Model version {spec.model_version} of the openlv project `{spec.project_name}` (
 ## Files
 
 - `model.onnx`: the whole pipeline. Input `image`: uint8 RGB images, shape (batch, height, width, 3), any size.
-  Outputs `pred_score` (batch,) and `anomaly_map` (batch, size, size), both normalised to [0, 1].
+  Outputs `pred_score` (batch,) and `anomaly_map` (batch, size, size), both normalised to [0, 1], and for a model
+  trained on masks with two or more defect classes `class_scores` (batch, classes, size, size).
 - `openvino/model.xml` + `model.bin`: the same graph as OpenVINO IR (fp32).
 - `metadata.json`: thresholds (image {spec.image_threshold:g}: a score at or above it means anomalous), image size,
-  algorithm, and this package's settings.
+  algorithm, the defect classes and their colours (`classes`, null for a model without classes), and this
+  package's settings.
 - `recipe.json`: an AWS IoT Greengrass v2 recipe whose Run step loads the model and scores a blank image.
 
 ## Run it on the device
@@ -174,6 +176,7 @@ from service.engine.inference import load_inferencer
 model = load_inferencer("path/to/unzipped/package", "onnx")  # an OnnxInferencer with the thresholds above
 detection = model.predict_image(Image.open("part.png"))
 print(detection.is_anomalous, detection.score, detection.area_percentage)  # detection.mask: the defect pixels
+print([(found.name, found.color, found.area_percentage) for found in detection.classes])  # a model with classes
 ```
 
 `OnnxInferencer` runs the graph with ONNX Runtime's CPU provider; pass `"openvino"` to use the OpenVINO IR instead.

@@ -3,16 +3,19 @@
 With a train and a test dataset: train needs >= 10 normal images, test >= 10 normal and >= 10 anomalous. With a train
 dataset only, the service splits it: it needs >= 20 normal and >= 10 anomalous images; every anomalous image and a
 fifth of the normal ones (at least 10) go to the test split, chosen by content hash so the split is reproducible.
-Unlabeled entries are not used, nor are anomalous images of the train dataset: the engine's models learn from normal
-images only.
+Unlabeled entries are not used, nor are anomalous images of the train dataset for the anomaly model: the engine's
+models learn from normal images only. An image's mask keeps the colour map of its manifest line, so the classes it
+names reach the engine, which learns them from every labelled anomaly with a mask: the test split's, and the train
+dataset's when a test dataset exists (`TrainingSplit.class_examples`).
 """
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
 from service.db.models import Dataset, DatasetEntry, Project, StoredImage
+from service.domain.manifests import mask_colors
 from service.errors import ValidationException
 
 MIN_TRAIN_NORMAL = 10
@@ -27,13 +30,15 @@ LABELS = {"normal": 0, "anomaly": 1}
 
 @dataclass(frozen=True)
 class TrainingImage:
-    """One labelled image of a training run, by storage key; `label` is 0 normal, 1 anomalous."""
+    """One labelled image of a training run, by storage key; `label` is 0 normal, 1 anomalous; `mask_colors` the
+    mask's colour map ((hex colour, class name) pairs, () when the line has none)."""
 
     sha256: str
     key: str
     label: int
     source_ref: str
     mask_key: str | None
+    mask_colors: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class TrainingSplit:
     train: list[TrainingImage]
     test: list[TrainingImage]
     auto_split: bool
+    class_examples: list[TrainingImage] = field(default_factory=list)
 
 
 def _datasets(session: Session, project: Project) -> dict[str, Dataset]:
@@ -110,6 +116,7 @@ def _images(session: Session, dataset: Dataset) -> list[TrainingImage]:
             label=LABELS[entry.label],  # type: ignore[index]
             source_ref=entry.source_ref,
             mask_key=mask_keys.get(entry.mask_sha256) if entry.mask_sha256 else None,
+            mask_colors=mask_colors(entry.manifest_line or {}) if entry.mask_sha256 else (),
         )
         for entry, stored in rows
     ]
@@ -129,4 +136,5 @@ def training_split(session: Session, *, project: Project) -> TrainingSplit:
     if "test" not in datasets:
         return _split(train)
     normal = [image for image in train if image.label == 0]
-    return TrainingSplit(train=normal, test=_images(session, datasets["test"]), auto_split=False)
+    masked = [image for image in train if image.label == 1 and image.mask_key is not None]
+    return TrainingSplit(train=normal, test=_images(session, datasets["test"]), auto_split=False, class_examples=masked)

@@ -50,7 +50,9 @@ def _download(store: ObjectStore, images: list[TrainingImage], folder: Path) -> 
         if image.mask_key is not None:
             mask = folder / f"{image.sha256}.mask"
             mask.write_bytes(store.get(image.mask_key))
-        records.append(ImageRecord(image=path, label=image.label, mask=mask, name=image.sha256))
+        records.append(
+            ImageRecord(image=path, label=image.label, mask=mask, name=image.sha256, mask_colors=image.mask_colors)
+        )
     return records
 
 
@@ -74,6 +76,7 @@ class TrainingRun:
         self.progress.note(f"Copying {len(self.split.train)} training and {len(self.split.test)} test images.")
         train = _download(self.store, self.split.train, work / "train")
         test = _download(self.store, self.split.test, work / "test")
+        class_examples = _download(self.store, self.split.class_examples, work / "classes")
         model = self.model
         choice = TrainingChoice(model.algorithm, model.hyperparameters, model.backbone_weights, model.image_size)
         trained = fit(
@@ -89,6 +92,7 @@ class TrainingRun:
             progress=self.progress,
             cancel=cancelled,
             work_dir=work / "engine",
+            class_records=class_examples,
         )
         self.progress.note("Saving artefacts: weights, ONNX, OpenVINO IR, metadata.")
         artifacts.save(trained, work / "artifacts", progress=self.progress, cancel=cancelled)

@@ -5,7 +5,8 @@
                              (torch.load(weights_only=True) safe; a checkpoint without a score scale is CLIPPED, the
                              scale of every model saved before the scale was recorded)
 <folder>/metadata.json       model name, hyperparameters, image size, tiling (null: none), stats, score scale, thresholds, metrics,
-                             per-image evaluation, input/output description, library versions
+                             per-image evaluation, input/output description, defect classes and colours (null: none),
+                             library versions
 <folder>/model.onnx          the whole pipeline: uint8 (B, H, W, 3) any size -> normalised pred_score, anomaly_map
 <folder>/openvino/model.xml  the same graph as OpenVINO IR (+ model.bin), fp32
 ```
@@ -25,8 +26,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from service.engine.classes import ClassHead, ClassPalette
 from service.engine.errors import EngineError
-from service.engine.export import INPUT_NAME, OUTPUT_NAMES, export_onnx, export_openvino
+from service.engine.export import INPUT_NAME, export_onnx, export_openvino, output_names
 from service.engine.inference.layout import CHECKPOINT_FILE, METADATA_FILE, ONNX_FILE, OPENVINO_DIR
 from service.engine.normalised import NORMALISED_THRESHOLD
 from service.engine.normalization import LEGACY_SCALE, NormalizationStats, ScoreScale
@@ -56,7 +58,8 @@ def build_metadata(trained: TrainedModel) -> dict[str, Any]:
         "score_scale": str(trained.score_scale),
         "thresholds": {"image": NORMALISED_THRESHOLD, "pixel": NORMALISED_THRESHOLD},
         "input": {"name": INPUT_NAME, "dtype": "uint8", "layout": "NHWC", "channels": "RGB", "shape": [-1, -1, -1, 3]},
-        "outputs": {name: "float32" for name in OUTPUT_NAMES},
+        "outputs": {name: "float32" for name in output_names(trained)},
+        "classes": trained.palette.to_dict() if trained.palette is not None else None,
         "metrics": trained.evaluation.metrics,
         "evaluation": trained.evaluation.to_dict()["images"],
         "versions": _versions(),
@@ -75,6 +78,8 @@ def _checkpoint(trained: TrainedModel) -> dict[str, Any]:
         "weights": trained.weights,
         "seed": trained.seed,
         "state_dict": trained.model.state_dict(),
+        "classes": trained.palette.to_dict() if trained.palette is not None else None,
+        "class_head": trained.class_head.state_dict() if trained.class_head is not None else None,
     }
 
 
@@ -150,6 +155,12 @@ def load(folder: Path) -> TrainedModel:
     _fit_buffers(model, checkpoint["state_dict"])
     described = read_metadata(folder)
     model.load_state_dict(checkpoint["state_dict"], strict=True)
+    palette = ClassPalette.from_dict(checkpoint.get("classes"))
+    class_head = None
+    if palette is not None and checkpoint.get("class_head") is not None:
+        class_head = ClassHead(len(palette.classes))
+        class_head.load_state_dict(checkpoint["class_head"], strict=True)
+        class_head.eval()
     return TrainedModel(
         model_name=name,
         model=model.cpu().eval(),
@@ -160,4 +171,6 @@ def load(folder: Path) -> TrainedModel:
         seed=checkpoint["seed"],
         score_scale=ScoreScale(checkpoint.get("score_scale", LEGACY_SCALE)),
         tiling=TileLayout.from_dict(checkpoint.get("tiling")),
+        palette=palette,
+        class_head=class_head,
     )

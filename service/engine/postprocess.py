@@ -1,6 +1,7 @@
 """Turning a model's raw output for one image into what a caller shows: a verdict, a defect mask at the original
 image size, boxes around defects and the affected area. Covers the three task types of OpenVINO Training Extensions'
-anomaly tasks: classification (score, is_anomalous), detection (boxes) and segmentation (mask).
+anomaly tasks: classification (score, is_anomalous), detection (boxes) and segmentation (mask), and for a model with
+defect classes which class each defect region is.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 from scipy import ndimage
+
+from service.engine.palette import ClassPalette
 
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
@@ -49,8 +52,22 @@ class Box:
 
 
 @dataclass(frozen=True)
+class ClassArea:
+    """One defect class found in an image: its name and colour (the model's palette) and the share it covers."""
+
+    name: str
+    color: str
+    area_percentage: float
+
+
+@dataclass(frozen=True)
 class Detection:
-    """Everything the service reports for one image."""
+    """Everything the service reports for one image.
+
+    class_mask: uint8 (H, W), 0 outside the mask and k where the mask shows the palette's k-th class (1 everywhere
+    in the mask of a model without classes); classes: the palette's classes the mask shows, in palette order (empty
+    without a palette).
+    """
 
     score: float
     is_anomalous: bool
@@ -58,6 +75,8 @@ class Detection:
     boxes: list[Box]
     area_percentage: float
     anomaly_map: np.ndarray
+    class_mask: np.ndarray
+    classes: tuple[ClassArea, ...] = ()
 
 
 def anomaly_mask(anomaly_map: Any, threshold: float) -> np.ndarray:
@@ -125,6 +144,32 @@ def resize_map(anomaly_map: Any, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(resized, dtype=np.float32)
 
 
+def classify_regions(mask: np.ndarray, class_scores: Any | None, n_classes: int) -> np.ndarray:
+    """uint8 (H, W) class mask: each 8-connected region of `mask` gets the class whose probabilities (K, h, w),
+    resized to the mask, sum highest over it, so one defect is one class. One class (or no scores): the mask as 1s."""
+    if n_classes <= 1 or class_scores is None:
+        return mask.astype(np.uint8)
+    labelled, count = ndimage.label(mask, structure=_EIGHT_CONNECTED)
+    if count == 0:
+        return np.zeros(mask.shape, dtype=np.uint8)
+    scores = _as_numpy(class_scores)
+    regions = np.arange(1, count + 1)
+    votes = np.stack([ndimage.sum(resize_map(scores[k], mask.shape), labelled, regions) for k in range(n_classes)])
+    lookup = np.concatenate([[0], np.argmax(votes, axis=0) + 1]).astype(np.uint8)
+    return lookup[labelled]
+
+
+def class_areas(class_mask: np.ndarray, palette: ClassPalette) -> tuple[ClassArea, ...]:
+    """The palette's classes present in `class_mask`, each with its share of the image (0..100)."""
+    counts = np.bincount(class_mask.reshape(-1), minlength=len(palette.classes) + 1)
+    total = max(class_mask.size, 1)
+    return tuple(
+        ClassArea(defect.name, defect.color, float(100.0 * counts[index + 1] / total))
+        for index, defect in enumerate(palette.classes)
+        if counts[index + 1]
+    )
+
+
 def postprocess(
     pred_score: Any,
     anomaly_map: Any,
@@ -133,6 +178,8 @@ def postprocess(
     pixel_threshold: float,
     original_size: tuple[int, int],
     min_box_area: int = 1,
+    class_scores: Any | None = None,
+    palette: ClassPalette | None = None,
 ) -> Detection:
     """Verdict, mask, boxes and area for one image; original_size is (height, width).
 
@@ -140,7 +187,8 @@ def postprocess(
     normal are empty, so a "normal" verdict never comes with highlighted defects; the resized map is kept either way.
     An image judged anomalous always has a mask: when no pixel reaches `pixel_threshold` (the image score and the
     pixel threshold are calibrated separately, so this happens), the mask is `peak_region` of the map, the region
-    around its highest-scoring pixel.
+    around its highest-scoring pixel. With a `palette` (and, for two or more classes, the graph's `class_scores`
+    (K, h, w) for this image) each defect region is named by `classify_regions`.
     """
     scores = _as_numpy(pred_score).reshape(-1)
     if scores.size != 1:
@@ -151,6 +199,8 @@ def postprocess(
     mask = anomaly_mask(full_map, pixel_threshold) if is_anomalous else np.zeros(full_map.shape, dtype=bool)
     if is_anomalous and not mask.any():
         mask = peak_region(full_map)
+    n_classes = len(palette.classes) if palette is not None else 1
+    class_mask = classify_regions(mask, class_scores, n_classes)
     return Detection(
         score=score,
         is_anomalous=is_anomalous,
@@ -158,4 +208,6 @@ def postprocess(
         boxes=bounding_boxes(mask, min_area=min_box_area, anomaly_map=full_map),
         area_percentage=affected_area_percentage(mask),
         anomaly_map=full_map,
+        class_mask=class_mask,
+        classes=class_areas(class_mask, palette) if palette is not None else (),
     )

@@ -15,3 +15,12 @@ class InferenceBatch(NamedTuple):
 
     pred_score: torch.Tensor
     anomaly_map: torch.Tensor
+
+
+class ClassifiedBatch(NamedTuple):
+    """The exported pipeline's output for a model with defect classes: `InferenceBatch`'s fields and
+    class_scores: (B, K, H, W) per-pixel probabilities of the model's K classes (`service.engine.classes`)."""
+
+    pred_score: torch.Tensor
+    anomaly_map: torch.Tensor
+    class_scores: torch.Tensor

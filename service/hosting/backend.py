@@ -11,6 +11,8 @@ from typing import Protocol
 
 import numpy as np
 
+from service.engine.postprocess import ClassArea
+
 
 @dataclass(frozen=True)
 class DeploymentSpec:
@@ -36,7 +38,9 @@ class Prediction:
 
     score: normalised anomaly score in [0, 1] (0.5 was the training threshold); anomaly_fraction: share of the image
     the mask covers, 0..1; mask_png: the anomaly mask at the image's size, one colour per class, as a PNG;
-    anomaly_map: the normalised anomaly map at the model's resolution (what a review task's heatmap is drawn from).
+    anomaly_map: the normalised anomaly map at the model's resolution (what a review task's heatmap is drawn from);
+    anomalies: each defect class the mask shows, with its colour and area (0..100): the model's classes, or
+    `anomaly` for a model without any; background_color: the mask's background, the colour `background` is named with.
     """
 
     score: float
@@ -45,6 +49,8 @@ class Prediction:
     anomaly_fraction: float
     mask_png: bytes
     anomaly_map: np.ndarray | None = None
+    anomalies: tuple[ClassArea, ...] = ()
+    background_color: str = "#FFFFFF"
 
 
 @dataclass(frozen=True)

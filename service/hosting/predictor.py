@@ -6,16 +6,28 @@ from typing import Protocol
 
 import numpy as np
 
-from service.engine.inference import Inferencer, OnnxInferencer, OpenVinoInferencer, read_tiling
+from service.engine.inference import (
+    Inferencer,
+    InferenceResult,
+    OnnxInferencer,
+    OpenVinoInferencer,
+    read_palette,
+    read_tiling,
+)
 from service.engine.inference.layout import METADATA_FILE, ONNX_FILE, OPENVINO_DIR, OPENVINO_FILE
+from service.engine.palette import ClassPalette
 from service.hosting.backend import DeploymentError
 
 DEFAULT_IMAGE_SIZE = 256
 
 
 class BatchPredictor(Protocol):
-    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """uint8 (B, H, W, 3) RGB images of one size -> normalised scores (B,) and anomaly maps (B, h, w)."""
+    palette: ClassPalette | None
+    """The model's defect classes (None: every defect is an anomaly)."""
+
+    def predict(self, images: np.ndarray) -> InferenceResult:
+        """uint8 (B, H, W, 3) RGB images of one size -> normalised scores (B,), anomaly maps (B, h, w) and, for a
+        model with a class head, class scores (B, K, h, w)."""
         ...
 
 
@@ -24,10 +36,13 @@ class EnginePredictor:
 
     def __init__(self, inferencer: Inferencer) -> None:
         self.inferencer = inferencer
+        self.palette = inferencer.palette
 
-    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, images: np.ndarray) -> InferenceResult:
         result = self.inferencer.run(images)
-        return np.asarray(result.pred_score).reshape(-1), np.asarray(result.anomaly_map)
+        return InferenceResult(
+            np.asarray(result.pred_score).reshape(-1), np.asarray(result.anomaly_map), result.class_scores
+        )
 
 
 def model_image_size(artifacts_dir: Path) -> int:
@@ -41,13 +56,13 @@ def model_image_size(artifacts_dir: Path) -> int:
 def load_predictor(artifacts_dir: Path, *, runtime: str, threads: int) -> BatchPredictor:
     """A warmed-up predictor for the artefacts in `artifacts_dir`, with `threads` intra-op threads."""
     try:
-        tiling = read_tiling(artifacts_dir)
+        tiling, palette = read_tiling(artifacts_dir), read_palette(artifacts_dir)
         if runtime == "openvino":
             inferencer: Inferencer = OpenVinoInferencer(
-                artifacts_dir / OPENVINO_DIR / OPENVINO_FILE, threads, tiling=tiling
+                artifacts_dir / OPENVINO_DIR / OPENVINO_FILE, threads, tiling=tiling, palette=palette
             )
         else:
-            inferencer = OnnxInferencer(artifacts_dir / ONNX_FILE, threads, tiling=tiling)
+            inferencer = OnnxInferencer(artifacts_dir / ONNX_FILE, threads, tiling=tiling, palette=palette)
         predictor = EnginePredictor(inferencer)
         size = model_image_size(artifacts_dir)
         predictor.predict(np.full((1, size, size, 3), 128, dtype=np.uint8))

@@ -106,20 +106,28 @@ class InferenceUnit:
         started = time.perf_counter()
         try:
             images = np.stack([job.request.image for job in batch]) if len(batch) > 1 else batch[0].request.image[None]
-            scores, maps = predictor.predict(images)
-            for job, score, anomaly_map in zip(batch, scores, maps, strict=True):
+            result = predictor.predict(images)
+            for index, job in enumerate(batch):
                 height, width = job.request.image.shape[:2]
-                is_anomalous, confidence, fraction, mask = judge(
-                    float(score), anomaly_map, image_threshold=job.request.image_threshold, size=(height, width)
+                score, anomaly_map = float(result.pred_score[index]), result.anomaly_map[index]
+                verdict = judge(
+                    score,
+                    anomaly_map,
+                    image_threshold=job.request.image_threshold,
+                    size=(height, width),
+                    class_scores=None if result.class_scores is None else result.class_scores[index],
+                    palette=predictor.palette,
                 )
                 job.future.set_result(
                     Prediction(
-                        score=float(score),
-                        is_anomalous=is_anomalous,
-                        confidence=confidence,
-                        anomaly_fraction=fraction,
-                        mask_png=mask,
+                        score=score,
+                        is_anomalous=verdict.is_anomalous,
+                        confidence=verdict.confidence,
+                        anomaly_fraction=verdict.anomaly_fraction,
+                        mask_png=verdict.mask_png,
                         anomaly_map=np.asarray(anomaly_map, dtype=np.float32),
+                        anomalies=verdict.anomalies,
+                        background_color=verdict.background_color,
                     )
                 )
         except Exception as exc:

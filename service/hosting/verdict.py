@@ -9,22 +9,42 @@ verdict's side:
 
 so a score far from the threshold gives a confident verdict whichever way it goes, and moving the threshold moves
 the point of least confidence with it.
+
+Classes: a model trained on masks whose colour map names defect classes answers with those classes, their colours
+and the background colour of its training masks (Lookout for Vision's multi-class segmentation); any other model
+answers every defect as `anomaly`, red on white.
 """
 
 import io
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
 from service.engine.normalised import NORMALISED_THRESHOLD
-from service.engine.postprocess import postprocess
+from service.engine.palette import ClassPalette, DefectClass, hex_rgb
+from service.engine.postprocess import ClassArea, postprocess
 
 BACKGROUND_LABEL, BACKGROUND_COLOR = "background", "#FFFFFF"
 ANOMALY_LABEL, ANOMALY_COLOR = "anomaly", "#FF0000"
 PIXEL_THRESHOLD = NORMALISED_THRESHOLD
 """Pixel threshold of the normalised anomaly map: exported models place the validated pixel threshold there."""
 
-_PALETTE = [255, 255, 255, 255, 0, 0]
+UNCLASSIFIED = ClassPalette((DefectClass(ANOMALY_LABEL, ANOMALY_COLOR),), BACKGROUND_COLOR)
+"""The palette of a model without classes."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """is_anomalous, confidence, anomaly_fraction (0..1), the mask PNG painted in the palette's colours, and each
+    class the mask shows (area 0..100) with the background colour the answer names."""
+
+    is_anomalous: bool
+    confidence: float
+    anomaly_fraction: float
+    mask_png: bytes
+    anomalies: tuple[ClassArea, ...]
+    background_color: str
 
 
 def verdict_confidence(score: float, threshold: float) -> float:
@@ -34,25 +54,42 @@ def verdict_confidence(score: float, threshold: float) -> float:
     return min(1.0, 0.5 + 0.5 * (threshold - score) / threshold)
 
 
-def mask_png(mask: np.ndarray) -> bytes:
-    """A palette PNG of a bool (H, W) mask: background white, anomaly red (the colours `Anomalies` names)."""
-    image = Image.fromarray(mask.astype(np.uint8), mode="L").convert("P")
-    image.putpalette(_PALETTE)
+def mask_png(class_mask: np.ndarray, palette: ClassPalette = UNCLASSIFIED) -> bytes:
+    """A palette PNG of a uint8 (H, W) class mask (0 background, k the palette's k-th class) in the palette's
+    colours (the ones `Anomalies` names): by default background white, anomaly red."""
+    image = Image.fromarray(np.asarray(class_mask, dtype=np.uint8), mode="L").convert("P")
+    colours = [palette.background, *(defect.color for defect in palette.classes)]
+    image.putpalette([channel for colour in colours for channel in hex_rgb(colour)])
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=False, compress_level=1)
     return buffer.getvalue()
 
 
 def judge(
-    score: float, anomaly_map: np.ndarray, *, image_threshold: float, size: tuple[int, int]
-) -> tuple[bool, float, float, bytes]:
-    """(is_anomalous, confidence, anomaly_fraction, mask_png) for one image of size (height, width)."""
+    score: float,
+    anomaly_map: np.ndarray,
+    *,
+    image_threshold: float,
+    size: tuple[int, int],
+    class_scores: np.ndarray | None = None,
+    palette: ClassPalette | None = None,
+) -> Verdict:
+    """The verdict for one image of size (height, width); `palette` and `class_scores` (K, h, w) are the model's."""
+    named = palette or UNCLASSIFIED
     detection = postprocess(
         np.float32(score),
         anomaly_map,
         image_threshold=image_threshold,
         pixel_threshold=PIXEL_THRESHOLD,
         original_size=size,
+        class_scores=class_scores,
+        palette=named,
     )
-    confidence = verdict_confidence(detection.score, image_threshold)
-    return detection.is_anomalous, confidence, detection.area_percentage / 100.0, mask_png(detection.mask)
+    return Verdict(
+        is_anomalous=detection.is_anomalous,
+        confidence=verdict_confidence(detection.score, image_threshold),
+        anomaly_fraction=detection.area_percentage / 100.0,
+        mask_png=mask_png(detection.class_mask, named),
+        anomalies=detection.classes,
+        background_color=named.background,
+    )

@@ -86,5 +86,5 @@ def _verdicts_agree(images: np.ndarray, torch_scores: np.ndarray, runtimes) -> N
         result = inferencer.predict(images)
         for threshold in clear:
             for index, score in enumerate(result.pred_score):
-                verdict, _, _, _ = judge(float(score), result.anomaly_map[index], image_threshold=threshold, size=size)
-                assert verdict == bool(torch_scores[index] >= threshold)
+                verdict = judge(float(score), result.anomaly_map[index], image_threshold=threshold, size=size)
+                assert verdict.is_anomalous == bool(torch_scores[index] >= threshold)

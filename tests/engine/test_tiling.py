@@ -140,6 +140,6 @@ def test_training_onnx_runtime_openvino_and_hosting_agree_on_a_tiled_model(pinho
         np.testing.assert_allclose(by_openvino.anomaly_map, by_onnx.anomaly_map, atol=1e-3)
         assert by_onnx.anomaly_map.shape == (SIZE, SIZE)
         assert by_onnx.is_anomalous == (score >= 0.5)
-        hosted_scores, hosted_maps = hosted.predict(to_rgb_array(body)[None])
+        hosted_scores, hosted_maps, _ = hosted.predict(to_rgb_array(body)[None])
         assert hosted_scores[0] == pytest.approx(by_onnx.score, abs=1e-6)
         assert hosted_maps.shape == (1, SIZE, SIZE)

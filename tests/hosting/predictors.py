@@ -9,20 +9,24 @@ import threading
 
 import numpy as np
 
+from service.engine.inference import InferenceResult
+
 
 class BrightnessPredictor:
+    palette = None
+
     def __init__(self, gate: threading.Event | None = None) -> None:
         self.gate = gate
         self.entered = threading.Semaphore(0)
         self.batch_sizes: list[int] = []
 
-    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def predict(self, images: np.ndarray) -> InferenceResult:
         self.batch_sizes.append(len(images))
         self.entered.release()
         if self.gate is not None:
             assert self.gate.wait(timeout=30), "test gate never opened"
         maps = images.astype(np.float32).mean(axis=3) / 255.0
-        return maps.reshape(len(images), -1).max(axis=1), maps
+        return InferenceResult(maps.reshape(len(images), -1).max(axis=1), maps)
 
 
 def dark_image(size: int = 64, patch: int = 0) -> np.ndarray:

@@ -1,9 +1,14 @@
 """Confidence in the verdict and the autoscaling decision: the documented formulas, pinned."""
 
-import pytest
+import io
 
+import numpy as np
+import pytest
+from PIL import Image
+
+from service.engine.palette import ClassPalette, DefectClass
 from service.hosting.autoscaling import ScalingPolicy, desired_units
-from service.hosting.verdict import verdict_confidence
+from service.hosting.verdict import judge, verdict_confidence
 
 
 @pytest.mark.parametrize("threshold", [0.2, 0.5, 0.9])
@@ -52,3 +57,29 @@ def test_scaling_removes_a_unit_only_after_a_quiet_spell_and_never_below_the_min
     assert decide(2, 0.1, low_for=30) == 1
     assert decide(1, 0.0, low_for=1000) == 1
     assert decide(2, 0.5, low_for=1000) == 2
+
+
+def test_each_defect_region_is_named_and_painted_by_the_class_its_pixels_vote_for() -> None:
+    anomaly_map = np.zeros((8, 8), dtype=np.float32)
+    anomaly_map[1:3, 1:3] = anomaly_map[5:7, 4:8] = 0.9
+    class_scores = np.zeros((2, 8, 8), dtype=np.float32)
+    class_scores[0, :, :4], class_scores[1, :, 4:] = 0.8, 0.7  # "dent" on the left, "scratch" on the right
+    class_scores[1, 1, 1] = 1.0  # one pixel of the left region leans the other way; the region's vote does not
+    palette = ClassPalette((DefectClass("dent", "#1f77b4"), DefectClass("scratch", "#2ca02c")), "#000000")
+    verdict = judge(0.9, anomaly_map, image_threshold=0.5, size=(8, 8), class_scores=class_scores, palette=palette)
+    assert [(a.name, a.color) for a in verdict.anomalies] == [("dent", "#1f77b4"), ("scratch", "#2ca02c")]
+    assert [a.area_percentage for a in verdict.anomalies] == pytest.approx([100 * 4 / 64, 100 * 8 / 64])
+    assert verdict.anomaly_fraction == pytest.approx(12 / 64) and verdict.background_color == "#000000"
+    painted = np.asarray(Image.open(io.BytesIO(verdict.mask_png)).convert("RGB"))
+    assert (painted[1:3, 1:3] == [0x1F, 0x77, 0xB4]).all() and (painted[5:7, 4:8] == [0x2C, 0xA0, 0x2C]).all()
+    assert (painted[0] == 0).all()
+
+
+def test_a_model_without_classes_answers_anomaly_in_red_on_white() -> None:
+    anomaly_map = np.zeros((8, 8), dtype=np.float32)
+    anomaly_map[2:4, 2:4] = 0.9
+    verdict = judge(0.9, anomaly_map, image_threshold=0.5, size=(8, 8))
+    assert [(a.name, a.color) for a in verdict.anomalies] == [("anomaly", "#FF0000")]
+    assert verdict.background_color == "#FFFFFF"
+    painted = np.asarray(Image.open(io.BytesIO(verdict.mask_png)).convert("RGB"))
+    assert (painted[2:4, 2:4] == [255, 0, 0]).all() and (painted[0] == 255).all()

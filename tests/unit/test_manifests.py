@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from service.domain.manifests import LineRejected, parse_line
+from service.domain.manifests import LineRejected, mask_colors, parse_line
 from tests.helpers.manifests import manifest_line
 
 URI = "s3://openlv/a.png"
@@ -100,3 +100,18 @@ def test_a_line_whose_label_cannot_be_found_is_refused(line, reason):
     with pytest.raises(LineRejected) as excinfo:
         parse_line(1, json.dumps(line))
     assert reason in excinfo.value.reason
+
+
+def test_a_stored_lines_mask_colour_map_is_read_in_the_maps_order():
+    line = manifest_line(URI, "anomaly", mask_ref="s3://openlv/m.png")
+    assert mask_colors(line) == (("#000000", "BACKGROUND"), ("#ffffff", "scratch"))
+    renamed = {
+        "source-ref": URI,
+        "job-9-ref": "s3://openlv/m.png",
+        "job-9-ref-metadata": {
+            "type": "groundtruth/semantic-segmentation",
+            "internal-color-map": {str(i): {"class-name": f"c{i}", "hex-color": f"#0000{i:02x}"} for i in (10, 2, 1)},
+        },
+    }
+    assert [name for _, name in mask_colors(renamed)] == ["c1", "c2", "c10"]
+    assert mask_colors(manifest_line(URI, "anomaly")) == ()

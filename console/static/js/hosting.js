@@ -77,8 +77,10 @@ function renderTry(hosted) {
   $("#try-empty").replaceChildren(hosted.length ? "" : empty("No hosted model yet", "Start one above, then drop an image here to see its verdict."));
 }
 
-// The mask PNG is white background, red anomaly: keep the red, make the rest transparent.
-function maskLayer(maskUrl) {
+// The mask PNG is painted in the answer's colours (white background and red anomaly, or the classes' colours of a
+// model trained on them): keep the defect colours, make the background transparent.
+function maskLayer(maskUrl, background) {
+  const [r, g, b] = [1, 3, 5].map((at) => parseInt(background.slice(at, at + 2), 16));
   return new Promise((resolve) => {
     const image = new Image();
     image.onload = () => {
@@ -89,8 +91,8 @@ function maskLayer(maskUrl) {
       ctx.drawImage(image, 0, 0);
       const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height);
       for (let i = 0; i < pixels.data.length; i += 4) {
-        const white = pixels.data[i] > 200 && pixels.data[i + 1] > 200 && pixels.data[i + 2] > 200;
-        pixels.data[i + 3] = white ? 0 : 255;
+        const isBackground = pixels.data[i] === r && pixels.data[i + 1] === g && pixels.data[i + 2] === b;
+        pixels.data[i + 3] = isBackground ? 0 : 255;
       }
       ctx.putImageData(pixels, 0, 0);
       resolve(canvas.toDataURL("image/png"));
@@ -117,15 +119,20 @@ async function tryImage(file) {
   target.replaceChildren(el("p", { class: "muted", text: `Asking model version ${version}…` }));
   try {
     const { DetectAnomalyResult: result } = await call("POST", projectPath(`/models/${version}/detect`), file, { contentType: file.type || "image/png" });
-    const anomaly = result.Anomalies.find((item) => item.Name !== "background");
-    const layer = await maskLayer(`data:image/png;base64,${result.AnomalyMask}`);
+    const [background, ...found] = result.Anomalies;
+    const area = found.reduce((sum, item) => sum + item.PixelAnomaly.TotalPercentageArea, 0);
+    const layer = await maskLayer(`data:image/png;base64,${result.AnomalyMask}`, background.PixelAnomaly.Color);
     const maskImage = el("img", { class: "layer", src: layer, alt: "Anomaly mask" });
     const heatImage = el("img", { class: "layer heat", alt: "Anomaly heatmap", src: URL.createObjectURL(await heatmap(version, file)) });
     const toggle = (image, shown) => el("input", { type: "checkbox", checked: shown, onchange: (event) => { image.hidden = !event.target.checked; } });
     maskImage.hidden = true;
     target.replaceChildren(
       el("p", { class: `verdict ${result.IsAnomalous ? "bad" : "good"}`, id: "verdict", text: result.IsAnomalous ? "Anomaly" : "Normal" }),
-      el("p", { class: "muted", id: "confidence", text: `confidence ${pct(result.Confidence)} · anomalous area ${pct(anomaly ? anomaly.PixelAnomaly.TotalPercentageArea : 0)}` }),
+      el("p", { class: "muted", id: "confidence", text: `confidence ${pct(result.Confidence)} · anomalous area ${pct(area)}` }),
+      el("ul", { class: "classes", id: "classes", "aria-label": "Anomaly classes" },
+        found.map((item) => el("li", {},
+          el("span", { class: "swatch", style: `background: ${item.PixelAnomaly.Color}` }),
+          `${item.Name} · ${pct(item.PixelAnomaly.TotalPercentageArea)}`))),
       el("div", { class: "overlay" }, el("img", { src: URL.createObjectURL(file), alt: file.name }), heatImage, maskImage),
       el("div", { class: "row" },
         el("label", { class: "check" }, toggle(heatImage, true), "Heatmap"),

@@ -11,7 +11,7 @@ from service.domain import hosting
 from service.domain.idempotency import run_idempotent
 from service.domain.review.routing import RoutingOutcome
 from service.hosting.backend import Prediction
-from service.hosting.verdict import ANOMALY_COLOR, ANOMALY_LABEL, BACKGROUND_COLOR, BACKGROUND_LABEL
+from service.hosting.verdict import BACKGROUND_LABEL
 
 router = APIRouter()
 
@@ -106,20 +106,24 @@ def human_review(outcome: RoutingOutcome) -> dict[str, Any]:
 
 
 def detect_anomaly_result(prediction: Prediction) -> dict[str, Any]:
-    """Lookout for Vision's DetectAnomalyResult: `background` first; the anomaly label only when the mask shows it."""
+    """Lookout for Vision's DetectAnomalyResult: `background` first, then each class the mask shows (the model's
+    classes with their manifest colours, or `anomaly` for a model trained without classes)."""
     anomalies = [
         {
             "Name": BACKGROUND_LABEL,
-            "PixelAnomaly": {"TotalPercentageArea": 1.0 - prediction.anomaly_fraction, "Color": BACKGROUND_COLOR},
+            "PixelAnomaly": {
+                "TotalPercentageArea": 1.0 - prediction.anomaly_fraction,
+                "Color": prediction.background_color,
+            },
         }
     ]
-    if prediction.anomaly_fraction > 0:
-        anomalies.append(
-            {
-                "Name": ANOMALY_LABEL,
-                "PixelAnomaly": {"TotalPercentageArea": prediction.anomaly_fraction, "Color": ANOMALY_COLOR},
-            }
-        )
+    anomalies += [
+        {
+            "Name": found.name,
+            "PixelAnomaly": {"TotalPercentageArea": found.area_percentage / 100.0, "Color": found.color},
+        }
+        for found in prediction.anomalies
+    ]
     return {
         "Source": {"Type": "direct"},
         "IsAnomalous": prediction.is_anomalous,

@@ -53,7 +53,7 @@ class AnomalyDataset(Dataset[dict[str, Any]]):
         size = self.image_size
         image = self._image(index)
         if record.mask is not None and not self.train:
-            mask = mask_to_tensor(load_mask(record.mask), size)
+            mask = mask_to_tensor(load_mask(record.mask, record.mask_colors), size)
         else:
             mask = torch.zeros((size, size), dtype=torch.float32)
         return {"image": image, "label": torch.tensor(record.label, dtype=torch.int64), "mask": mask, "index": index}

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from service.engine.inference.images import pil_to_rgb
+from service.engine.palette import MaskColors, defect_pixels
 
 ImageSource = Path | bytes
 
@@ -34,8 +35,11 @@ def load_rgb(source: ImageSource) -> Image.Image:
         return Image.fromarray(pil_to_rgb(image), mode="RGB")
 
 
-def load_mask(source: ImageSource) -> np.ndarray:
-    """Decode a ground-truth mask into a bool (H, W) array: any nonzero pixel (in any channel) is defect."""
+def load_mask(source: ImageSource, colors: MaskColors = ()) -> np.ndarray:
+    """Decode a ground-truth mask into a bool (H, W) array: any nonzero pixel (in any channel) is defect, or with a
+    colour map (`ImageRecord.mask_colors`) the pixels of its classes' colours."""
+    if colors:
+        return defect_pixels(np.asarray(load_rgb(source)), colors)
     array = np.asarray(_open(source))
     if array.ndim == 3:
         array = array.any(axis=2)

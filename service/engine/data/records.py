@@ -11,12 +11,18 @@ NORMAL_FOLDER = "good"
 
 @dataclass(frozen=True)
 class ImageRecord:
-    """One image with its label: 0 normal, 1 anomalous. The mask (white/nonzero = defect) is optional."""
+    """One image with its label: 0 normal, 1 anomalous. The mask (white/nonzero = defect) is optional.
+
+    `mask_colors` is the mask's colour map when its colours name defect classes (a Ground Truth segmentation mask):
+    (hex colour "#rrggbb", class name) pairs, the background named BACKGROUND. Then every pixel not of the
+    background colour is defect, and the classes are what the model learns to name (`service.engine.classes`).
+    """
 
     image: Path | bytes
     label: int
     mask: Path | bytes | None = None
     name: str = ""
+    mask_colors: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.label not in (0, 1):

@@ -7,6 +7,7 @@ from service.engine.export.formats import (
     export_onnx,
     export_openvino,
     export_pipeline,
+    output_names,
 )
 from service.engine.export.pipeline import ExportPipeline
 from service.engine.export.resize import AntialiasedResize, antialias_weights
@@ -21,4 +22,5 @@ __all__ = [
     "export_onnx",
     "export_openvino",
     "export_pipeline",
+    "output_names",
 ]

@@ -7,22 +7,29 @@ import torch
 
 from service.engine.export.pipeline import ExportPipeline
 from service.engine.training.trained_model import TrainedModel
-from service.engine.types import InferenceBatch
+from service.engine.types import ClassifiedBatch, InferenceBatch
 
 INPUT_NAME = "image"
 OUTPUT_NAMES = list(InferenceBatch._fields)
+CLASSIFIED_OUTPUT_NAMES = list(ClassifiedBatch._fields)
 # The dynamo exporter builds opset 18 natively; converting down to 17 fails for Resize/Reduce ops with dynamic axes.
 DEFAULT_OPSET = 18
 
 
 def export_pipeline(trained: TrainedModel) -> ExportPipeline:
     """The trained model wrapped with resizing and score normalisation, in eval mode on the CPU."""
-    return ExportPipeline(trained.model, trained.normalizer(), trained.image_size).cpu().eval()
+    return ExportPipeline(trained.model, trained.normalizer(), trained.image_size, trained.class_head).cpu().eval()
+
+
+def output_names(trained: TrainedModel) -> list[str]:
+    """The graph's outputs: `class_scores` follows the two of every model when the model has a class head."""
+    return CLASSIFIED_OUTPUT_NAMES if trained.class_head is not None else OUTPUT_NAMES
 
 
 def export_onnx(trained: TrainedModel, path: Path, opset: int = DEFAULT_OPSET) -> Path:
     """Write the whole pipeline to `path` as one self-contained ONNX file: input `image` uint8 (batch, height, width, 3)
-    with all three sizes dynamic, outputs `pred_score` (batch,) and `anomaly_map` (batch, S, S)."""
+    with all three sizes dynamic, outputs `pred_score` (batch,) and `anomaly_map` (batch, S, S), and `class_scores`
+    (batch, K, S, S) for a model with a class head."""
     pipeline = export_pipeline(trained)
     size = trained.image_size
     # Distinct, non-trivial example sizes keep the exporter from specialising any axis to a constant.
@@ -34,7 +41,7 @@ def export_onnx(trained: TrainedModel, path: Path, opset: int = DEFAULT_OPSET) -
             (example,),
             str(path),
             input_names=[INPUT_NAME],
-            output_names=OUTPUT_NAMES,
+            output_names=output_names(trained),
             dynamic_shapes=(axes,),
             opset_version=opset,
             dynamo=True,

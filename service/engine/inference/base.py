@@ -8,24 +8,29 @@ import numpy as np
 from service.engine.inference.images import ImageLike, ImagesLike, to_batches, to_rgb_array
 from service.engine.inference.tiled import stitch_batch
 from service.engine.normalised import NORMALISED_THRESHOLD
+from service.engine.palette import ClassPalette
 from service.engine.postprocess import Detection, postprocess, resize_map
 from service.engine.tiling import TileLayout
 
 OUTPUT_NAMES = ("pred_score", "anomaly_map")
+CLASS_OUTPUT = "class_scores"
 
 
 class InferenceResult(NamedTuple):
     """Normalised outputs: pred_score (B,) and anomaly_map (B, S, S) in [0, 1], S the model's input size; for a tiled
-    model the maps are the stitched ones, (B, h, w) at the tiles' map scale of the input images."""
+    model the maps are the stitched ones, (B, h, w) at the tiles' map scale of the input images. class_scores
+    (B, K, S, S): the class head's per-pixel probabilities, for a model with two or more defect classes."""
 
     pred_score: np.ndarray
     anomaly_map: np.ndarray
+    class_scores: np.ndarray | None = None
 
 
 class Inferencer(ABC):
     """Runs an exported pipeline. Thresholds apply to normalised scores, where training put both at 0.5; callers
     that let users move the operating point pass their own. With a `tiling` layout (a tiled model's, from its
-    metadata) every image is cut into tiles that run through the graph and are stitched back (`inference.tiled`)."""
+    metadata) every image is cut into tiles that run through the graph and are stitched back (`inference.tiled`).
+    A `palette` (a model trained on defect classes, from its metadata) names each defect in `predict_image`."""
 
     def __init__(
         self,
@@ -33,10 +38,12 @@ class Inferencer(ABC):
         image_threshold: float = NORMALISED_THRESHOLD,
         pixel_threshold: float = NORMALISED_THRESHOLD,
         tiling: TileLayout | None = None,
+        palette: ClassPalette | None = None,
     ) -> None:
         self.image_threshold = image_threshold
         self.pixel_threshold = pixel_threshold
         self.tiling = tiling
+        self.palette = palette
 
     @abstractmethod
     def run_graph(self, batch: np.ndarray) -> InferenceResult:
@@ -57,14 +64,18 @@ class Inferencer(ABC):
             return self.run(groups[0][1])
         results = [(positions, self.run(batch)) for positions, batch in groups]
         count = sum(len(positions) for positions, _ in results)
-        map_shape = results[0][1].anomaly_map.shape[1:]
+        first = results[0][1]
+        map_shape = first.anomaly_map.shape[1:]
         scores = np.empty(count, dtype=np.float32)
         maps = np.empty((count, *map_shape), dtype=np.float32)
+        classes = None if first.class_scores is None else np.empty((count, *first.class_scores.shape[1:]), np.float32)
         for positions, result in results:
             scores[positions] = result.pred_score
             # Stitched maps follow each image's size; in a mixed-size call they share the first group's shape.
             maps[positions] = [resize_map(one, map_shape) for one in result.anomaly_map]
-        return InferenceResult(scores, maps)
+            if classes is not None:
+                classes[positions] = result.class_scores  # untiled: always at the model's input size
+        return InferenceResult(scores, maps, classes)
 
     def predict_image(self, image: ImageLike) -> Detection:
         """Verdict, defect mask, boxes and area for one image, at the image's original size."""
@@ -76,4 +87,6 @@ class Inferencer(ABC):
             image_threshold=self.image_threshold,
             pixel_threshold=self.pixel_threshold,
             original_size=(pixels.shape[0], pixels.shape[1]),
+            class_scores=None if result.class_scores is None else result.class_scores[0],
+            palette=self.palette,
         )

@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from service.engine.inference.base import NORMALISED_THRESHOLD, OUTPUT_NAMES, Inferencer, InferenceResult
+from service.engine.inference.base import CLASS_OUTPUT, NORMALISED_THRESHOLD, OUTPUT_NAMES, Inferencer, InferenceResult
+from service.engine.palette import ClassPalette
 from service.engine.tiling import TileLayout
 
 
@@ -21,8 +22,11 @@ class OnnxInferencer(Inferencer):
         image_threshold: float = NORMALISED_THRESHOLD,
         pixel_threshold: float = NORMALISED_THRESHOLD,
         tiling: TileLayout | None = None,
+        palette: ClassPalette | None = None,
     ) -> None:
-        super().__init__(image_threshold=image_threshold, pixel_threshold=pixel_threshold, tiling=tiling)
+        super().__init__(
+            image_threshold=image_threshold, pixel_threshold=pixel_threshold, tiling=tiling, palette=palette
+        )
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.inter_op_num_threads = 1
@@ -30,7 +34,8 @@ class OnnxInferencer(Inferencer):
             options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
+        names = {output.name for output in self.session.get_outputs()}
+        self.output_names = [*OUTPUT_NAMES, *([CLASS_OUTPUT] if CLASS_OUTPUT in names else [])]
 
     def run_graph(self, batch: np.ndarray) -> InferenceResult:
-        pred_score, anomaly_map = self.session.run(list(OUTPUT_NAMES), {self.input_name: batch})
-        return InferenceResult(pred_score, anomaly_map)
+        return InferenceResult(*self.session.run(self.output_names, {self.input_name: batch}))

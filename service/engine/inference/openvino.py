@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import openvino as ov
 
-from service.engine.inference.base import NORMALISED_THRESHOLD, OUTPUT_NAMES, Inferencer, InferenceResult
+from service.engine.inference.base import CLASS_OUTPUT, NORMALISED_THRESHOLD, OUTPUT_NAMES, Inferencer, InferenceResult
+from service.engine.palette import ClassPalette
 from service.engine.tiling import TileLayout
 
 
@@ -25,13 +26,18 @@ class OpenVinoInferencer(Inferencer):
         image_threshold: float = NORMALISED_THRESHOLD,
         pixel_threshold: float = NORMALISED_THRESHOLD,
         tiling: TileLayout | None = None,
+        palette: ClassPalette | None = None,
     ) -> None:
-        super().__init__(image_threshold=image_threshold, pixel_threshold=pixel_threshold, tiling=tiling)
+        super().__init__(
+            image_threshold=image_threshold, pixel_threshold=pixel_threshold, tiling=tiling, palette=palette
+        )
         config: dict[str, str | int] = {"INFERENCE_PRECISION_HINT": "f32"}
         if threads is not None:
             config["INFERENCE_NUM_THREADS"] = threads
         self.compiled = ov.Core().compile_model(str(xml_path), device, config)
-        self.outputs = [self.compiled.output(name) for name in OUTPUT_NAMES]
+        names = {name for output in self.compiled.outputs for name in output.get_names()}
+        wanted = [*OUTPUT_NAMES, *([CLASS_OUTPUT] if CLASS_OUTPUT in names else [])]
+        self.outputs = [self.compiled.output(name) for name in wanted]
         self._local = threading.local()
 
     def _request(self) -> ov.InferRequest:
@@ -42,5 +48,4 @@ class OpenVinoInferencer(Inferencer):
 
     def run_graph(self, batch: np.ndarray) -> InferenceResult:
         results = self._request().infer([batch])
-        pred_score, anomaly_map = (np.array(results[output]) for output in self.outputs)
-        return InferenceResult(pred_score, anomaly_map)
+        return InferenceResult(*(np.array(results[output]) for output in self.outputs))

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from service.engine.backbones.weights import imagenet_weights_path
+from service.engine.classes import learn_classes
 from service.engine.data import AnomalyDataModule, ImageRecord
 from service.engine.data.tiles import image_shape, tiled_train_loader
 from service.engine.errors import EngineError, WeightsUnavailableError
@@ -154,6 +155,7 @@ def fit(
     progress: ProgressSink | None = None,
     cancel: CancelFlag | None = None,
     work_dir: Path | None = None,
+    class_records: Sequence[ImageRecord] = (),
 ) -> TrainedModel:
     """Train `model_name` on normal `train_records`, then validate on `val_records` (normal, optionally anomalous with
     masks) to set thresholds and compute the evaluation.
@@ -165,6 +167,9 @@ def fit(
     temporary folder under `work_dir` (default: the system's), which is removed when the run ends in any way.
     Tiling keys among `hyperparameters` (`tile_size`, `tile_overlap`, `tile_batch_size`; see `service.engine.tiling`)
     train and validate on tiles of the full-resolution images instead of whole resized images.
+    When the anomalous validation records' masks name defect classes (`ImageRecord.mask_colors`), an untiled model
+    also learns to name them (`service.engine.classes`), from those and from `class_records` (further anomalous
+    images with class masks, used for nothing else); a tiled one answers every defect as an anomaly.
     Raises EngineError for unusable data or hyperparameters, WeightsUnavailableError when backbone weights are missing.
     """
     _check_records(train_records, val_records)
@@ -217,6 +222,9 @@ def fit(
         shutil.rmtree(root, ignore_errors=True)
     reporter.report("evaluating", 0, 1, "computing thresholds and metrics")
     trained = _evaluate(model_name, module, settings, val_records, raw, masks, weights, seed, layout)
+    if layout is None:
+        examples = [*val_records, *class_records]
+        trained.palette, trained.class_head = learn_classes(examples, settings.image_size, seed)
     reporter.report("evaluating", 1, 1, "evaluation done")
     return trained
 

@@ -65,7 +65,7 @@ def validate_tiled(
         scores.append(float(stitched_scores(full)))
         maps.append(_pooled(full, image_size))
         if record.mask is not None:
-            masks.append(_pooled(load_mask(record.mask), image_size).numpy())
+            masks.append(_pooled(load_mask(record.mask, record.mask_colors), image_size).numpy())
         else:
             masks.append(np.zeros((image_size, image_size), dtype=np.float32))
         if on_image is not None:

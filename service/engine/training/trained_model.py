@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from service.engine.classes import ClassHead, ClassPalette
 from service.engine.models.base import Hyperparameters
 from service.engine.normalization import NormalizationStats, ScoreNormalizer, ScoreScale
 from service.engine.tiling import TileLayout
@@ -17,6 +18,8 @@ class TrainedModel:
     `stats` are the raw score statistics and thresholds from the validation images; `weights` says where the backbone
     weights came from ("imagenet", "random" or a checkpoint path; None for models without a pretrained backbone);
     `score_scale` is the normalisation those stats feed (CLIPPED only for models saved before it existed).
+    `palette` names the defect classes the model was trained on (None: no classes, every defect is an anomaly);
+    `class_head` tells them apart (None with fewer than two classes).
     """
 
     model_name: str
@@ -28,6 +31,8 @@ class TrainedModel:
     seed: int = 0
     score_scale: ScoreScale = ScoreScale.UNSATURATED
     tiling: TileLayout | None = None
+    palette: ClassPalette | None = None
+    class_head: ClassHead | None = None
 
     @property
     def image_size(self) -> int:
