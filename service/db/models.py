@@ -356,6 +356,7 @@ class ShadowResult(SQLModel, table=True):
     live_is_anomalous: bool
     live_score: float
     live_confidence: float
+    live_anomaly_fraction: float
     live_threshold: float
     live_latency_ms: float
     shadow_model_id: int

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("live_is_anomalous", sa.Boolean(), nullable=False),
         sa.Column("live_score", sa.Float(), nullable=False),
         sa.Column("live_confidence", sa.Float(), nullable=False),
+        sa.Column("live_anomaly_fraction", sa.Float(), nullable=False),
         sa.Column("live_threshold", sa.Float(), nullable=False),
         sa.Column("live_latency_ms", sa.Float(), nullable=False),
         sa.Column("shadow_model_id", sa.Integer(), nullable=False),
