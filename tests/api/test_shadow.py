@@ -207,3 +207,98 @@ def test_a_shadow_sees_every_detection_and_promotion_swaps_without_errors(
     assert detect(lv, project, bodies[0])["DetectAnomalyResult"]["IsAnomalous"] is False
     after = lv.describe_shadow_comparison(ProjectName=project, ModelVersion="2")
     assert after["ShadowModel"]["Status"] == "STOPPED" and after["Compared"] >= 40
+
+
+def set_threshold(server: LiveServer, project: str, version: int, value: float) -> None:
+    with transaction(server.context.engine) as session:
+        project_id = session.exec(select(Project.id).where(Project.name == project)).one()
+        model = session.exec(select(Model).where(Model.project_id == project_id, Model.version == version)).one()
+        model.image_threshold = value
+        session.add(model)
+
+
+def pairs_of(server: LiveServer, project: str) -> list[ShadowModel]:
+    with transaction(server.context.engine) as session:
+        project_id = session.exec(select(Project.id).where(Project.name == project)).one()
+        return list(session.exec(select(ShadowModel).where(ShadowModel.project_id == project_id)))
+
+
+def test_bad_requests_get_aws_errors_and_change_nothing(
+    server: LiveServer, lv: Any, two_hosted: str, tiny_model: TinyModel
+) -> None:
+    project = two_hosted
+    add_trained_model(server, project, tiny_model[0], version=3)
+    with transaction(server.context.engine) as session:
+        project_id = session.exec(select(Project.id).where(Project.name == project)).one()
+        untrained = session.exec(select(Model).where(Model.project_id == project_id, Model.version == 3)).one()
+        untrained.status = "TRAINING"
+        session.add(untrained)
+    lv.create_project(ProjectName=project + "-other")
+    refused = [
+        ({"ModelVersion": "1", "LiveModelVersion": "1"}, "ValidationException", "cannot run in its own shadow"),
+        (
+            {"ModelVersion": "2", "LiveModelVersion": "1", "LiveProjectName": project + "-other"},
+            "ValidationException",
+            "belongs to another project",
+        ),
+        ({"ModelVersion": "3", "LiveModelVersion": "1"}, "ConflictException", "is TRAINING; only a HOSTED model"),
+        ({"ModelVersion": "2", "LiveModelVersion": "9"}, "ResourceNotFoundException", "Model 9 of project"),
+        ({"ModelVersion": "2", "LiveModelVersion": "1", "SamplePercent": 0}, "ValidationException", "SamplePercent"),
+    ]
+    for params, code, message in refused:
+        with pytest.raises(ClientError) as error:
+            lv.start_shadow_model(ProjectName=project, **params)
+        assert error_of(error)[0] == code and message in error_of(error)[1], (params, error_of(error))
+    for operation in (lv.promote_shadow_model, lv.stop_shadow_model, lv.describe_shadow_comparison):
+        with pytest.raises(ClientError) as error:
+            operation(ProjectName=project, ModelVersion="1")
+        assert error_of(error)[0] == "ResourceNotFoundException", error_of(error)
+    assert "has no shadow model running" in error_of(error)[1] or "never run in a shadow pair" in error_of(error)[1]
+    assert pairs_of(server, project) == []
+
+    lv.start_shadow_model(ProjectName=project, ModelVersion="2", LiveModelVersion="1", SamplePercent=50)
+    with pytest.raises(ClientError) as twice:
+        lv.start_shadow_model(ProjectName=project, ModelVersion="1", LiveModelVersion="2")
+    assert error_of(twice)[0] == "ConflictException" and "already runs model 2" in error_of(twice)[1]
+    with pytest.raises(ClientError) as stop:
+        lv.stop_model(ProjectName=project, ModelVersion="1")
+    assert error_of(stop)[0] == "ConflictException" and "StopShadowModel" in error_of(stop)[1]
+    (pair,) = pairs_of(server, project)
+    assert (pair.status, pair.sample_percent, pair.promotions) == ("ACTIVE", 50.0, 0)
+    for version in ("1", "2"):
+        assert lv.describe_model(ProjectName=project, ModelVersion=version)["ModelDescription"]["Status"] == "HOSTED"
+
+
+def test_disagreements_go_to_review_and_reviews_count_each_models_mistakes(
+    server: LiveServer, lv: Any, two_hosted: str, tiny_model: TinyModel
+) -> None:
+    project = two_hosted
+    set_threshold(server, project, 2, 1e-6)  # the candidate calls everything anomalous
+    lv.start_shadow_model(ProjectName=project, ModelVersion="2", LiveModelVersion="1")
+    bodies = images(tiny_model, 6)
+    verdicts = [detect(lv, project, body)["DetectAnomalyResult"]["IsAnomalous"] for body in bodies]
+    normal = verdicts.count(False)
+    assert normal >= 1
+
+    sent = lv.send_shadow_disagreements_to_review(ProjectName=project, ModelVersion="2")
+    assert len(sent["TaskIds"]) == normal and sent["AlreadyInReview"] == 0
+    again = lv.send_shadow_disagreements_to_review(ProjectName=project, ModelVersion="2")
+    assert again["TaskIds"] == [] and again["AlreadyInReview"] == normal
+
+    tasks = lv.list_review_tasks(ProjectName=project, Reason="SHADOW_DISAGREEMENT")["ReviewTasks"]
+    assert sorted(task["TaskId"] for task in tasks) == sorted(sent["TaskIds"])
+    for task_id in sent["TaskIds"]:
+        lv.claim_review_task(ProjectName=project, TaskId=task_id)
+        described = lv.describe_review_task(ProjectName=project, TaskId=task_id)["ReviewTask"]
+        assert described["IsAnomalous"] is False and described["Image"] in bodies
+        lv.complete_review_task(ProjectName=project, TaskId=task_id, Verdict="normal")
+
+    comparison = lv.describe_shadow_comparison(ProjectName=project, ModelVersion="1")
+    assert comparison["Compared"] == 6 and comparison["Disagreements"] == {
+        "LiveAnomalous": 0,
+        "ShadowAnomalous": normal,
+    }
+    assert comparison["Reviewed"] == normal
+    assert (comparison["Live"]["FalsePositives"], comparison["Live"]["FalseNegatives"]) == (0, 0)
+    assert (comparison["Shadow"]["FalsePositives"], comparison["Shadow"]["FalseNegatives"]) == (normal, 0)
+    assert {sample["ReviewTaskId"] for sample in comparison["DisagreementSamples"]} == set(sent["TaskIds"])
