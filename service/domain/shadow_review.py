@@ -19,6 +19,7 @@ from service.domain.review.policy import effective_policy
 from service.domain.review.routing import SHADOW_DISAGREEMENT
 from service.domain.review.tasks import PENDING
 from service.domain.shadow import latest_pair_of
+from service.domain.shadow_traffic import KeptObjects, keep_objects
 from service.storage import ObjectStore
 
 DEFAULTS = ReviewPolicy(project_id=0, sampling_seed="")
@@ -31,20 +32,17 @@ class SentToReview:
     without_image: int
 
 
-def _copy(store: ObjectStore, row: ShadowResult, folder: str) -> dict[str, str | None]:
-    """Copy the disagreement's objects into a task folder; the task's keys."""
+def _copy(store: ObjectStore, row: ShadowResult, folder: str) -> KeptObjects:
+    """Copy the disagreement's objects into a task folder."""
     assert row.image_key is not None and row.mask_key is not None
-    image_key = folder + media.image_name(row.image_format)
-    objects = {image_key: (store.get(row.image_key), media.content_type(row.image_format))}
-    objects[folder + "mask.png"] = (store.get(row.mask_key), "image/png")
-    if row.anomaly_map_key is not None:
-        objects[folder + "anomaly_map.png"] = (store.get(row.anomaly_map_key), "image/png")
-    media.put_all(store, objects)
-    return {
-        "image_key": image_key,
-        "mask_key": folder + "mask.png",
-        "anomaly_map_key": folder + "anomaly_map.png" if row.anomaly_map_key is not None else None,
-    }
+    return keep_objects(
+        store,
+        folder,
+        image=store.get(row.image_key),
+        image_format=row.image_format,
+        mask=store.get(row.mask_key),
+        anomaly_map=store.get(row.anomaly_map_key) if row.anomaly_map_key is not None else None,
+    )
 
 
 def send_disagreements_to_review(
@@ -84,7 +82,13 @@ def send_disagreements_to_review(
         used.clear()
         raise
     finally:
-        unused = [key for row_id, keys in copies.items() if row_id not in used for key in keys.values() if key]
+        unused = [
+            key
+            for row_id, kept in copies.items()
+            if row_id not in used
+            for key in (kept.image_key, kept.mask_key, kept.anomaly_map_key)
+            if key
+        ]
         media.delete_quietly(store, unused)
     return SentToReview(
         task_ids=task_ids,
@@ -93,7 +97,7 @@ def send_disagreements_to_review(
     )
 
 
-def _task(row: ShadowResult, model: Model, policy: ReviewPolicy, keys: dict[str, str | None]) -> ReviewTask:
+def _task(row: ShadowResult, model: Model, policy: ReviewPolicy, kept: KeptObjects) -> ReviewTask:
     assert model.id is not None
     now = utcnow()
     return ReviewTask(
@@ -117,5 +121,7 @@ def _task(row: ShadowResult, model: Model, policy: ReviewPolicy, keys: dict[str,
         height=row.height,
         required_reviews=policy.required_reviews,
         lease_seconds=policy.lease_seconds,
-        **keys,
+        image_key=kept.image_key,
+        mask_key=kept.mask_key,
+        anomaly_map_key=kept.anomaly_map_key,
     )

@@ -122,17 +122,30 @@ def observe(
     runner.run(plan.route, InferenceRequest(pixels, plan.shadow_threshold), result)
 
 
-def _objects(record: ShadowRecord) -> tuple[str, dict[str, tuple[bytes, str]]]:
-    """The folder and objects a disagreement keeps: the image, and the live model's mask and anomaly map."""
-    assert record.image is not None
-    folder = f"{PREFIX}{record.shadow_id}/{uuid.uuid4().hex}/"
-    objects = {
-        folder + media.image_name(record.image_format): (record.image, media.content_type(record.image_format)),
-        folder + "mask.png": (record.live.mask_png, "image/png"),
-    }
-    if record.live.anomaly_map is not None:
-        objects[folder + "anomaly_map.png"] = (media.encode_anomaly_map(record.live.anomaly_map), "image/png")
-    return folder, objects
+@dataclass(frozen=True)
+class KeptObjects:
+    """Where a disagreement's (or its review task's) image, mask and anomaly map are stored."""
+
+    image_key: str | None = None
+    mask_key: str | None = None
+    anomaly_map_key: str | None = None
+
+
+def keep_objects(
+    store: ObjectStore, folder: str, *, image: bytes, image_format: str, mask: bytes, anomaly_map: bytes | None
+) -> KeptObjects:
+    """Write the image, mask and (when there is one) the encoded anomaly map under `folder`, side by side."""
+    kept = KeptObjects(
+        image_key=folder + media.image_name(image_format),
+        mask_key=folder + "mask.png",
+        anomaly_map_key=folder + "anomaly_map.png" if anomaly_map is not None else None,
+    )
+    assert kept.image_key is not None and kept.mask_key is not None
+    objects = {kept.image_key: (image, media.content_type(image_format)), kept.mask_key: (mask, "image/png")}
+    if kept.anomaly_map_key is not None and anomaly_map is not None:
+        objects[kept.anomaly_map_key] = (anomaly_map, "image/png")
+    media.put_all(store, objects)
+    return kept
 
 
 def save_shadow_results(
@@ -141,15 +154,17 @@ def save_shadow_results(
     """Store the disagreements' objects, then insert the rows of pairs that still exist, and add the drop counts."""
     rows = []
     for record in records:
-        keys: dict[str, str | None] = {"image_key": None, "mask_key": None, "anomaly_map_key": None}
+        kept = KeptObjects()
         if record.image is not None:
-            folder, objects = _objects(record)
-            media.put_all(store, objects)
-            keys = {
-                "image_key": folder + media.image_name(record.image_format),
-                "mask_key": folder + "mask.png",
-                "anomaly_map_key": folder + "anomaly_map.png" if record.live.anomaly_map is not None else None,
-            }
+            anomaly_map = record.live.anomaly_map
+            kept = keep_objects(
+                store,
+                f"{PREFIX}{record.shadow_id}/{uuid.uuid4().hex}/",
+                image=record.image,
+                image_format=record.image_format,
+                mask=record.live.mask_png,
+                anomaly_map=media.encode_anomaly_map(anomaly_map) if anomaly_map is not None else None,
+            )
         rows.append(
             ShadowResult(
                 shadow_id=record.shadow_id,
@@ -175,7 +190,9 @@ def save_shadow_results(
                 width=record.width,
                 height=record.height,
                 review_task_id=record.review_task_id,
-                **keys,
+                image_key=kept.image_key,
+                mask_key=kept.mask_key,
+                anomaly_map_key=kept.anomaly_map_key,
             )
         )
     with transaction(engine) as session:
