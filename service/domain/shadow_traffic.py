@@ -241,3 +241,13 @@ def require_unpaired(session: Session, model: Model, *, project_name: str) -> No
         resource_id=f"{project_name}/{model.version}",
         resource_type="MODEL",
     )
+
+
+def pair_versions(session: Session, model: Model) -> tuple[int, int] | None:
+    """(live version, shadow version) of the running pair `model` belongs to, if any (DescribeModel shows it)."""
+    pair = running_pair(session, model)
+    if pair is None:
+        return None
+    live, shadow = session.get(Model, pair.live_model_id), session.get(Model, pair.shadow_model_id)
+    assert live is not None and shadow is not None
+    return live.version, shadow.version
