@@ -2,9 +2,10 @@
 request on the shadow's own units.
 
 A request thread does two cheap things here: it looks up a route (a dict read) and, after its live answer, hands the
-decoded image to the shadow deployment's bounded queue without waiting. Shadow work is dropped, and counted, when the
-sample says skip, when the live deployment has requests waiting (it is under load) or when the shadow's queue is
-full; a shadow answer never delays a live one. Results are written by a background recorder. Routes are plain data
+decoded image to the shadow deployment's bounded queue without waiting. Shadow work is skipped when the sample says
+so, and dropped (counted) when the live deployment has requests waiting (it is under load), when `max_in_flight`
+copies of the pair already run (so a shadow takes at most that many units' cores from the live model) or when the
+shadow's queue is full; a request never waits for its shadow. Results are written by a background recorder. Routes are plain data
 that the domain sets; this module never reads the database.
 """
 
@@ -51,8 +52,10 @@ class ShadowRunner(Generic[Record]):
         write: Callable[[Sequence[Record]], None],
         *,
         draw: Callable[[], float] = random.random,
+        max_in_flight: int = 1,
     ) -> None:
         self.backend = backend
+        self.max_in_flight = max_in_flight
         self.recorder: BackgroundRecorder[Record] = BackgroundRecorder(write)
         self._draw = draw
         self._routes: dict[int, ShadowRoute] = {}
@@ -62,6 +65,7 @@ class ShadowRunner(Generic[Record]):
         self._settled = threading.Condition()
         self._submitted = 0
         self._finished = 0
+        self._in_flight: Counter[int] = Counter()
 
     def route(self, model_id: int) -> ShadowRoute | None:
         """The running pair `model_id` belongs to (as live or shadow), if any."""
@@ -85,13 +89,19 @@ class ShadowRunner(Generic[Record]):
         if route.sample_percent < 100 and self._draw() * 100 >= route.sample_percent:
             return False
         live = self.backend.status(route.live_key)
-        if live is None or live.queue_depth > 0:
+        with self._settled:
+            busy = live is None or live.queue_depth > 0 or self._in_flight[route.shadow_id] >= self.max_in_flight
+            if not busy:
+                self._in_flight[route.shadow_id] += 1
+        if busy:
             self._count(self._dropped, route.shadow_id)
             return False
         started = time.perf_counter()
         try:
             future = self.backend.submit(route.shadow_key, request)
         except (Overloaded, NotDeployed):
+            with self._settled:
+                self._in_flight[route.shadow_id] -= 1
             self._count(self._dropped, route.shadow_id)
             return False
         with self._settled:
@@ -129,6 +139,7 @@ class ShadowRunner(Generic[Record]):
             self._settle(route, done, started, result)
         finally:
             with self._settled:
+                self._in_flight[route.shadow_id] -= 1
                 self._finished += 1
                 self._settled.notify_all()
 

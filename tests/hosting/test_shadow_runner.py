@@ -83,19 +83,34 @@ def test_shadow_work_is_dropped_and_counted_while_the_live_model_has_requests_wa
 
 
 def test_a_full_shadow_queue_drops_without_waiting(setup: Fixture) -> None:
+    wide: ShadowRunner[Written] = ShadowRunner(setup.backend, setup.write, max_in_flight=10)
+    setup.shadow_gate.clear()
+    try:
+        assert setup.run(wide) is True
+        assert setup.predictors["shadow"].entered.acquire(timeout=10)
+        assert setup.run(wide) is True  # the one place in the shadow's queue
+        started = time.perf_counter()
+        outcomes = [setup.run(wide) for _ in range(20)]
+        assert time.perf_counter() - started < 0.5, "handing work to a full shadow must not wait"
+        assert outcomes == [False] * 20
+        assert wide.take_counts() == {7: ShadowCounts(dropped=20)}
+        live = setup.backend.submit("live", InferenceRequest(dark_image(32), image_threshold=0.5))
+        assert live.result(timeout=10).is_anomalous is False, "the live model answers while its shadow is saturated"
+        setup.shadow_gate.set()
+        assert wide.flush(timeout=10) and len(setup.written) == 2
+    finally:
+        wide.close()
+
+
+def test_by_default_one_copy_of_a_pair_runs_at_a_time(setup: Fixture) -> None:
     setup.shadow_gate.clear()
     assert setup.run() is True
     assert setup.predictors["shadow"].entered.acquire(timeout=10)
-    assert setup.run() is True  # the one place in the shadow's queue
-    started = time.perf_counter()
-    outcomes = [setup.run() for _ in range(20)]
-    assert time.perf_counter() - started < 0.5, "handing work to a full shadow must not wait"
-    assert outcomes == [False] * 20
-    assert setup.runner.take_counts() == {7: ShadowCounts(dropped=20)}
-    live = setup.backend.submit("live", InferenceRequest(dark_image(32), image_threshold=0.5))
-    assert live.result(timeout=10).is_anomalous is False, "the live model answers while its shadow is saturated"
+    assert [setup.run() for _ in range(3)] == [False] * 3, "the shadow takes one unit's cores at most"
+    assert setup.runner.take_counts() == {7: ShadowCounts(dropped=3)}
     setup.shadow_gate.set()
-    assert setup.runner.flush(timeout=10) and len(setup.written) == 2
+    assert setup.runner.flush(timeout=10) and len(setup.written) == 1
+    assert setup.run() is True, "the next copy runs once the first is done"
 
 
 def test_the_sample_percent_decides_which_requests_are_copied(setup: Fixture) -> None:
