@@ -3,7 +3,8 @@
     .venv/bin/python bench/shadow.py --json bench-shadow.json
 
 One run trains a model, registers it twice (versions 1 and 2: the shadow costs as much as the live model, the worst
-case of a same-size candidate), hosts both on one unit each in a fresh server process and measures DetectAnomalies
+case of a same-size candidate), hosts both in a fresh server process (the live one on one unit with a thread per core,
+the candidate with one thread per unit, so one copy at a time takes one core) and measures DetectAnomalies
 at each concurrency: first with version 2 hosted but idle, then with version 2 in the shadow of version 1 (every
 request copied). The table shows the live p50/p99 of both and how much shadow work ran and was dropped.
 
@@ -65,9 +66,12 @@ def run(home: Path, folder: Path, bodies: list[bytes], requests: int, concurrenc
     try:
         client = client_for(home, port)
         client.create_project(ProjectName=PROJECT)
+        cores = Settings().hosting_cpu_cores
         for version in (1, 2):
             register_model(home, folder, version)
-            client.start_model(ProjectName=PROJECT, ModelVersion=str(version), MinInferenceUnits=1)
+        client.start_model(ProjectName=PROJECT, ModelVersion="1", MinInferenceUnits=1)
+        # The candidate's units get cores // MaxInferenceUnits threads: one thread, so a copy takes one core at most.
+        client.start_model(ProjectName=PROJECT, ModelVersion="2", MinInferenceUnits=1, MaxInferenceUnits=cores)
         for version in ("1", "2"):
             wait_hosted(client, version)
         rows = [measure(client, bodies, c, requests, f"live alone, c={c}") for c in concurrencies]
