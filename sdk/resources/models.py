@@ -59,6 +59,8 @@ class Model(TaggedResource):
     min_inference_units: int | None = None
     max_inference_units: int | None = None
     evaluation_end_timestamp: datetime | None = None
+    shadow_pair: dict[str, str] | None = None
+    """`LiveModelVersion` and `ShadowModelVersion` of the running shadow pair this version belongs to, if any."""
 
     @property
     def arn(self) -> str:

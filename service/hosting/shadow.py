@@ -3,9 +3,9 @@ request on the shadow's own units.
 
 A request thread does two cheap things here: it looks up a route (a dict read) and, after its live answer, hands the
 decoded image to the shadow deployment's bounded queue without waiting. Shadow work is skipped when the sample says
-so, and dropped (counted) when the live deployment has requests waiting (it is under load), when `max_in_flight`
-copies of the pair already run (so a shadow takes at most that many units' cores from the live model) or when the
-shadow's queue is full; a request never waits for its shadow. Results are written by a background recorder. Routes are plain data
+so, and dropped (counted) when the live deployment has requests waiting (it is under load) or the pair's own bounded
+queue is full. At most `max_in_flight` copies of a pair run at once (so a shadow takes at most that many units' cores
+from the live model); the next waiting copy starts when one ends. A request never waits for its shadow. Results are written by a background recorder. Routes are plain data
 that the domain sets; this module never reads the database.
 """
 
@@ -13,7 +13,7 @@ import logging
 import random
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -40,6 +40,13 @@ class ShadowRoute:
 
 
 @dataclass(frozen=True)
+class _Copy(Generic[Record]):
+    route: ShadowRoute
+    request: InferenceRequest
+    result: Callable[[Prediction, float], Record]
+
+
+@dataclass(frozen=True)
 class ShadowCounts:
     dropped: int = 0
     failed: int = 0
@@ -53,9 +60,11 @@ class ShadowRunner(Generic[Record]):
         *,
         draw: Callable[[], float] = random.random,
         max_in_flight: int = 1,
+        queue_capacity: int = 16,
     ) -> None:
         self.backend = backend
         self.max_in_flight = max_in_flight
+        self.queue_capacity = queue_capacity
         self.recorder: BackgroundRecorder[Record] = BackgroundRecorder(write)
         self._draw = draw
         self._routes: dict[int, ShadowRoute] = {}
@@ -66,6 +75,7 @@ class ShadowRunner(Generic[Record]):
         self._submitted = 0
         self._finished = 0
         self._in_flight: Counter[int] = Counter()
+        self._waiting: dict[int, deque[_Copy[Record]]] = {}
 
     def route(self, model_id: int) -> ShadowRoute | None:
         """The running pair `model_id` belongs to (as live or shadow), if any."""
@@ -84,30 +94,40 @@ class ShadowRunner(Generic[Record]):
             self._routes = {key: value for key, value in self._routes.items() if value.shadow_id != shadow_id}
 
     def run(self, route: ShadowRoute, request: InferenceRequest, result: Callable[[Prediction, float], Record]) -> bool:
-        """Queue the shadow's copy of an answered request; `result(prediction, latency_ms)` builds the record once the
-        shadow answers. Never blocks; False when the work was skipped (not sampled) or dropped (counted)."""
+        """Hand over the shadow's copy of an answered request; `result(prediction, latency_ms)` builds the record once
+        the shadow answers. Never blocks; False when the copy was skipped (not sampled) or dropped (counted)."""
         if route.sample_percent < 100 and self._draw() * 100 >= route.sample_percent:
             return False
         live = self.backend.status(route.live_key)
+        copy = _Copy(route, request, result)
+        start_now = False
         with self._settled:
-            busy = live is None or live.queue_depth > 0 or self._in_flight[route.shadow_id] >= self.max_in_flight
-            if not busy:
-                self._in_flight[route.shadow_id] += 1
+            waiting = self._waiting.setdefault(route.shadow_id, deque())
+            if live is None or live.queue_depth > 0 or len(waiting) >= self.queue_capacity:
+                busy = True
+            else:
+                busy, self._submitted = False, self._submitted + 1
+                if self._in_flight[route.shadow_id] < self.max_in_flight:
+                    self._in_flight[route.shadow_id] += 1
+                    start_now = True
+                else:
+                    waiting.append(copy)
         if busy:
             self._count(self._dropped, route.shadow_id)
             return False
+        if start_now:
+            self._start(copy)
+        return True
+
+    def _start(self, copy: "_Copy[Record]") -> None:
         started = time.perf_counter()
         try:
-            future = self.backend.submit(route.shadow_key, request)
+            future = self.backend.submit(copy.route.shadow_key, copy.request)
         except (Overloaded, NotDeployed):
-            with self._settled:
-                self._in_flight[route.shadow_id] -= 1
-            self._count(self._dropped, route.shadow_id)
-            return False
-        with self._settled:
-            self._submitted += 1
-        future.add_done_callback(lambda done: self._finish(route, done, started, result))
-        return True
+            self._count(self._dropped, copy.route.shadow_id)
+            self._ended(copy.route)
+            return
+        future.add_done_callback(lambda done: self._finish(copy, done, started))
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until as many shadow runs have finished as were queued before this call, and their results are
@@ -128,20 +148,25 @@ class ShadowRunner(Generic[Record]):
     def close(self) -> None:
         self.recorder.close()
 
-    def _finish(
-        self,
-        route: ShadowRoute,
-        done: "Future[Prediction]",
-        started: float,
-        result: Callable[[Prediction, float], Record],
-    ) -> None:
+    def _finish(self, copy: "_Copy[Record]", done: "Future[Prediction]", started: float) -> None:
         try:
-            self._settle(route, done, started, result)
+            self._settle(copy.route, done, started, copy.result)
         finally:
-            with self._settled:
-                self._in_flight[route.shadow_id] -= 1
-                self._finished += 1
-                self._settled.notify_all()
+            self._ended(copy.route)
+
+    def _ended(self, route: ShadowRoute) -> None:
+        """One copy is done (answered, failed or dropped): count it and start the pair's next waiting copy."""
+        following = None
+        with self._settled:
+            self._finished += 1
+            self._in_flight[route.shadow_id] -= 1
+            waiting = self._waiting.get(route.shadow_id)
+            if waiting:
+                following = waiting.popleft()
+                self._in_flight[route.shadow_id] += 1
+            self._settled.notify_all()
+        if following is not None:
+            self._start(following)
 
     def _settle(
         self,
