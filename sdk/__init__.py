@@ -47,6 +47,7 @@ from sdk.resources.evaluation import (
 from sdk.resources.models import ALGORITHMS, Algorithm, Model
 from sdk.resources.projects import Project
 from sdk.resources.review import AddedReviews, Proportion, ReviewPolicy, ReviewStatistics, ReviewTask
+from sdk.resources.shadow import ShadowComparison, ShadowDisagreement, ShadowPair, ShadowReviewBatch
 from sdk.resources.uploads import ImportResult, UploadResult
 
 __all__ = [
@@ -88,6 +89,10 @@ __all__ = [
     "ReviewPolicy",
     "ReviewStatistics",
     "ReviewTask",
+    "ShadowComparison",
+    "ShadowDisagreement",
+    "ShadowPair",
+    "ShadowReviewBatch",
     "TargetOutcome",
     "ThrottlingError",
     "TrainingJob",

@@ -13,6 +13,8 @@ from service.domain.detection_quota import DetectionImageQuota
 from service.domain.detections import DetectionRecord, purge_expired_images, save_detections
 from service.domain.hosting import Hosting
 from service.domain.review.media import purge_finished_tasks
+from service.domain.shadow import load_routes
+from service.domain.shadow_traffic import ShadowRecord, save_shadow_results
 from service.domain.training_outcomes import settle_interrupted
 from service.hosting.autoscaling import ScalingPolicy
 from service.hosting.embedded import EmbeddedBackend
@@ -20,6 +22,7 @@ from service.hosting.model_cache import ArtifactCache
 from service.hosting.predictor import load_predictor
 from service.hosting.recorder import BackgroundRecorder
 from service.hosting.runtime import HostingRuntime
+from service.hosting.shadow import ShadowRunner
 from service.jobs.pool import EmbeddedWorkerPool
 from service.jobs.runner import JobRunner
 
@@ -48,7 +51,8 @@ def build_job_runner(context: AppContext) -> JobRunner:
 
 
 def open_hosting(context: AppContext) -> Hosting:
-    """The embedded runtime: thread units, the artefact cache under LV_HOME and the detections log writer."""
+    """The embedded runtime: thread units, the artefact cache under LV_HOME, the detections log writer and the shadow
+    runner (its routes loaded from the running pairs)."""
     settings = context.settings
     backend = EmbeddedBackend(
         lambda directory, threads: load_predictor(directory, runtime=settings.hosting_runtime, threads=threads),
@@ -72,12 +76,19 @@ def open_hosting(context: AppContext) -> Hosting:
         quota.after_save(sum(len(record.image) for record in records) if retention > 0 else 0)
 
     recorder: BackgroundRecorder[DetectionRecord] = BackgroundRecorder(save)
+
+    def save_shadow(records: Sequence[ShadowRecord]) -> None:
+        save_shadow_results(context.engine, context.store, records, shadows)
+
+    shadows: ShadowRunner[ShadowRecord] = ShadowRunner(backend, save_shadow)
+    load_routes(context.engine, shadows)
     runtime = HostingRuntime(
         backend,
         cache,
         recorder,
         settings,
         sweep_retention=lambda: _sweep(context, retention),
+        shadows=shadows,
     )
     return Hosting(context=context, runtime=runtime)
 

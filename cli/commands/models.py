@@ -1,8 +1,9 @@
-"""`lv models`: train, list, describe, delete, start, stop, threshold."""
+"""`lv models`: train, list, describe, delete, start, stop, threshold, and `lv models shadow` (`cli.commands.shadow`)."""
 
 import click
 
 import sdk
+from cli.commands.shadow import shadow
 from cli.output import ProgressBar, json_option, print_fields, print_json, print_table, status
 from cli.session import current_client
 from sdk.resources.evaluation import ModelPerformance
@@ -43,6 +44,9 @@ def _parse_hyperparameters(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.group()
 def models() -> None:
     """Train, host and tune model versions."""
+
+
+models.add_command(shadow)
 
 
 @models.command()

@@ -1,5 +1,5 @@
 """`Model`: CreateModel, DescribeModel, ListModels, DeleteModel, StartModel, StopModel, DetectAnomalies, and the
-openlv training, evaluation and threshold extensions."""
+openlv training, evaluation, threshold and shadow-mode extensions."""
 
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -11,6 +11,7 @@ from sdk.client import Client
 from sdk.detection import DetectionResult, ImageInput, image_payload
 from sdk.errors import NotFoundError
 from sdk.pagination import paginate
+from sdk.resources import shadow as shadow_mode
 from sdk.resources._base import client_token_header, resolve_client
 from sdk.resources.detections import Detection, list_detections
 from sdk.resources.evaluation import (
@@ -22,6 +23,7 @@ from sdk.resources.evaluation import (
     TrainingJob,
 )
 from sdk.resources.packaging import start_packaging_job
+from sdk.resources.shadow import ShadowComparison, ShadowPair, ShadowReviewBatch
 from sdk.resources.tags import TaggedResource
 from sdk.waiters import wait_for
 
@@ -67,6 +69,8 @@ class Model(TaggedResource):
     min_inference_units: int | None = None
     max_inference_units: int | None = None
     evaluation_end_timestamp: datetime | None = None
+    shadow_pair: dict[str, str] | None = None
+    """`LiveModelVersion` and `ShadowModelVersion` of the running shadow pair this version belongs to, if any."""
 
     @property
     def arn(self) -> str:
@@ -267,6 +271,42 @@ class Model(TaggedResource):
         if confidence is not None:
             body["Confidence"] = confidence
         return OperatingPoint.model_validate(self.client.request("PUT", self._path("threshold"), json_body=body))
+
+    def shadow(self, *, live: "Model | str", sample_percent: float = 100.0) -> ShadowPair:
+        """StartShadowModel: run this hosted version in the shadow of `live` (a `Model` or a version of this project).
+
+        From then on DetectAnomalies addressed to either version is answered by the live one, and this one's answers
+        to a copy of `sample_percent` of the requests are recorded for `describe_shadow_comparison()`."""
+        if isinstance(live, Model):
+            version, project = live.model_version, live.project_name
+        else:
+            version, project = live, None
+        return shadow_mode.start_shadow(
+            self.client,
+            self.project_name,
+            self.model_version,
+            live_version=version,
+            live_project_name=project,
+            sample_percent=sample_percent,
+        )
+
+    def describe_shadow_comparison(self, *, max_disagreements: int | None = None) -> ShadowComparison:
+        """How the two models of this version's running (or last) pair answered the same detections."""
+        return shadow_mode.describe_comparison(
+            self.client, self.project_name, self.model_version, max_disagreements=max_disagreements
+        )
+
+    def promote_shadow(self) -> ShadowPair:
+        """PromoteShadowModel: swap the live and shadow models of this version's pair; call again to roll back."""
+        return shadow_mode.promote(self.client, self.project_name, self.model_version)
+
+    def stop_shadow(self) -> ShadowPair:
+        """StopShadowModel: end this version's pair and stop hosting its shadow model (it returns to TRAINED)."""
+        return shadow_mode.stop(self.client, self.project_name, self.model_version)[0]
+
+    def send_shadow_disagreements_to_review(self, *, max_tasks: int = 100) -> ShadowReviewBatch:
+        """Route the pair's disagreements not yet in review to the reviewer queue (reason SHADOW_DISAGREEMENT)."""
+        return shadow_mode.send_to_review(self.client, self.project_name, self.model_version, max_tasks=max_tasks)
 
     def threshold_history(self, *, page_size: int | None = None) -> Iterator[ThresholdChange]:
         def fetch(token: str | None) -> dict[str, Any]:

@@ -57,6 +57,12 @@ OPERATION_ROLES: dict[str, frozenset[Role]] = {
     "StopModel": ADMIN_ONLY,
     "DetectAnomalies": DETECTORS,
     "ListDetections": ADMIN_ONLY,
+    # shadow mode
+    "StartShadowModel": ADMIN_ONLY,
+    "DescribeShadowComparison": ADMIN_ONLY,
+    "PromoteShadowModel": ADMIN_ONLY,
+    "StopShadowModel": ADMIN_ONLY,
+    "SendShadowDisagreementsToReview": ADMIN_ONLY,
     # edge packages
     "StartModelPackagingJob": ADMIN_ONLY,
     "DescribeModelPackagingJob": ADMIN_ONLY,

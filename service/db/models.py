@@ -315,3 +315,62 @@ class ReviewAction(SQLModel, table=True):
     verdict: str | None = Field(default=None, max_length=16)
     note: str = Field(default="", max_length=1000)
     mask_key: str | None = Field(default=None, max_length=1024)
+
+
+class ShadowModel(SQLModel, table=True):
+    """A candidate model version run in the shadow of the live one: both see the traffic addressed to either version,
+    only the live one answers. `active_project_id` is the project's id while the pair runs (NULL once stopped), so a
+    project has at most one running pair, whatever the races."""
+
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", ondelete="CASCADE", index=True)
+    active_project_id: int | None = Field(default=None, unique=True)
+    live_model_id: int = Field(foreign_key="model.id", ondelete="CASCADE", index=True)
+    shadow_model_id: int = Field(foreign_key="model.id", ondelete="CASCADE", index=True)
+    sample_percent: float = 100.0
+    status: str = Field(max_length=16, index=True)
+    promotions: int = 0
+    dropped: int = 0
+    """Shadow runs skipped because the live model was busy or the shadow's units full (load shedding)."""
+    failed: int = 0
+    started_at: datetime = Field(default_factory=utcnow)
+    started_by: str = Field(default="", max_length=128)
+    updated_at: datetime = Field(default_factory=utcnow)
+    stopped_at: datetime | None = None
+
+
+class ShadowResult(SQLModel, table=True):
+    """One detection answered by the live model and also run by its shadow: both results side by side. Disagreements
+    keep the image, the live model's mask and anomaly map under `shadow/` in storage (for review)."""
+
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: int | None = Field(default=None, primary_key=True)
+    shadow_id: int = Field(foreign_key="shadowmodel.id", ondelete="CASCADE", index=True)
+    detected_at: datetime = Field(default_factory=utcnow, index=True)
+    caller: str = Field(default="", max_length=128)
+    live_model_id: int
+    live_version: int
+    live_is_anomalous: bool
+    live_score: float
+    live_confidence: float
+    live_anomaly_fraction: float
+    live_threshold: float
+    live_latency_ms: float
+    shadow_model_id: int
+    shadow_version: int
+    shadow_is_anomalous: bool
+    shadow_score: float
+    shadow_confidence: float
+    shadow_threshold: float
+    shadow_latency_ms: float
+    agrees: bool = Field(index=True)
+    image_key: str | None = Field(default=None, max_length=1024)
+    mask_key: str | None = Field(default=None, max_length=1024)
+    anomaly_map_key: str | None = Field(default=None, max_length=1024)
+    image_format: str = Field(max_length=8)
+    width: int
+    height: int
+    review_task_id: int | None = Field(default=None, foreign_key="reviewtask.id", ondelete="SET NULL", index=True)

@@ -25,6 +25,7 @@ from sqlmodel import col, select
 from service.context import AppContext
 from service.db.engine import UnitOfWork, transaction
 from service.db.models import Model, utcnow
+from service.domain import shadow_traffic
 from service.domain.detections import DetectionRecord
 from service.domain.images import decode_image
 from service.domain.model_status import STARTABLE, STOPPABLE, ModelStatus, require_status
@@ -50,6 +51,11 @@ class Hosting:
 
 def deployment_key(model: Model) -> str:
     return f"model-{model.id}"
+
+
+def model_deployment_key(model_id: int) -> str:
+    """`deployment_key` of the model with this id."""
+    return f"model-{model_id}"
 
 
 def current_units(hosting: Hosting, model: Model) -> int | None:
@@ -142,6 +148,7 @@ def stop_model(work: UnitOfWork, hosting: Hosting, *, project_name: str, version
     session = work.session
     model = get_model(session, project_name=project_name, version=version)
     require_status(model, STOPPABLE, project_name=project_name, hint="it is not hosted; nothing to stop.")
+    shadow_traffic.require_unpaired(session, model, project_name=project_name)
     model.status = ModelStatus.STOPPING_HOSTING
     model.status_message = "Stopping the inference units."
     session.add(model)
@@ -203,10 +210,12 @@ def detect_anomalies(
     hosting: Hosting, *, project_name: str, version: str, body: bytes, content_type: str, caller: str
 ) -> Detected:
     """Judge one image with a hosted model at its current threshold (read per request), route it to human review
-    when the review policy (also read per request) says so, and log the detection."""
+    when the review policy (also read per request) says so, and log the detection. A model in a running shadow pair
+    is answered by the pair's live model, and the shadow gets a copy (`shadow_traffic`)."""
     started = time.perf_counter()
     with transaction(hosting.engine) as session:
         model = get_model(session, project_name=project_name, version=version)
+        model, shadow = shadow_traffic.answering_model(session, hosting.runtime.shadows, model)
         if model.status != ModelStatus.HOSTED:
             raise _not_hosted(project_name, model)
         policy = effective_policy(session, project_id=model.project_id, model_version=model.version)
@@ -225,23 +234,25 @@ def detect_anomalies(
             detected_at=detected_at,
             caller=caller,
         )
-    hosting.runtime.recorder.record(
-        DetectionRecord(
-            model_id=model.id,
-            model_version=model.version,
-            detected_at=detected_at,
-            is_anomalous=prediction.is_anomalous,
-            score=prediction.score,
-            threshold=model.image_threshold,
-            confidence=prediction.confidence,
-            anomaly_fraction=prediction.anomaly_fraction,
-            latency_ms=1000.0 * (time.perf_counter() - started),
-            image=body,
-            image_format=image.format,
-            width=image.width,
-            height=image.height,
-            caller=caller,
-        )
+    record = DetectionRecord(
+        model_id=model.id,
+        model_version=model.version,
+        detected_at=detected_at,
+        is_anomalous=prediction.is_anomalous,
+        score=prediction.score,
+        threshold=model.image_threshold,
+        confidence=prediction.confidence,
+        anomaly_fraction=prediction.anomaly_fraction,
+        latency_ms=1000.0 * (time.perf_counter() - started),
+        image=body,
+        image_format=image.format,
+        width=image.width,
+        height=image.height,
+        caller=caller,
+    )
+    hosting.runtime.recorder.record(record)
+    shadow_traffic.observe(
+        hosting.runtime.shadows, shadow, record=record, pixels=image.pixels, prediction=prediction, review=review
     )
     return Detected(model_version=model.version, prediction=prediction, review=review)
 

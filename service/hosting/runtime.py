@@ -1,5 +1,6 @@
-"""What a running service holds for hosting: the inference backend, the artefact cache, the detections log writer,
-and one control thread that starts and stops deployments in order (so a stop never overtakes the start it follows).
+"""What a running service holds for hosting: the inference backend, the artefact cache, the detections log writer, the
+shadow runner (shadow traffic and its results' writer), and one control thread that starts and stops deployments in
+order (so a stop never overtakes the start it follows).
 """
 
 import logging
@@ -11,6 +12,7 @@ from typing import Any
 from service.hosting.backend import DeploymentError, DeploymentSpec, InferenceBackend
 from service.hosting.model_cache import ArtifactCache
 from service.hosting.recorder import BackgroundRecorder
+from service.hosting.shadow import ShadowRunner
 from service.settings import Settings
 
 log = logging.getLogger("openlv.hosting")
@@ -26,10 +28,12 @@ class HostingRuntime:
         recorder: BackgroundRecorder[Any],
         settings: Settings,
         sweep_retention: Callable[[], None],
+        shadows: ShadowRunner[Any],
     ) -> None:
         self.backend = backend
         self.cache = cache
         self.recorder = recorder
+        self.shadows = shadows
         self.settings = settings
         self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lv-hosting-control")
         self._closed = threading.Event()
@@ -83,6 +87,7 @@ class HostingRuntime:
         self._control.shutdown(wait=True, cancel_futures=True)
         self.backend.close()
         self.recorder.close()
+        self.shadows.close()
         self._sweeper.join(timeout=5)
 
     def _sweep_forever(self) -> None:

@@ -26,9 +26,9 @@ MODEL_NAME = "padim"
 IMAGE_SIZE = 64
 
 
-def train_tiny_model(root: Path) -> tuple[Path, list[ImageRecord]]:
+def train_tiny_model(root: Path, *, seed: int = 0) -> tuple[Path, list[ImageRecord]]:
     """(saved model folder, the normal images it was fitted on)."""
-    data = synthetic_dataset(root / "data", n_train=8, n_test_good=4, n_test_defect=2, size=IMAGE_SIZE)
+    data = synthetic_dataset(root / "data", n_train=8, n_test_good=4, n_test_defect=2, size=IMAGE_SIZE, seed=seed)
     train = mvtec_records(data, "train")
     trained = fit(
         MODEL_NAME,
@@ -94,3 +94,11 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Ima
     if "padim" not in _TRAINED:
         _TRAINED["padim"] = train_tiny_model(tmp_path_factory.mktemp("tiny-model"))
     return _TRAINED["padim"]
+
+
+@pytest.fixture(scope="session")
+def tiny_candidate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[ImageRecord]]:
+    """Another tiny model, fitted on other synthetic images (seed 1): it scores the same images differently."""
+    if "candidate" not in _TRAINED:
+        _TRAINED["candidate"] = train_tiny_model(tmp_path_factory.mktemp("tiny-candidate"), seed=1)
+    return _TRAINED["candidate"]

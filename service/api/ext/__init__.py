@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter, Depends
 
-from service.api.ext import access_keys, dataset_problems, detections, imports, review, thresholds, training, uploads
+from service.api.ext import (
+    access_keys,
+    dataset_problems,
+    detections,
+    imports,
+    review,
+    shadow,
+    thresholds,
+    training,
+    uploads,
+)
 from service.auth.dependency import require_signature
 
 router = APIRouter(prefix="/2020-11-20", dependencies=[Depends(require_signature)])
@@ -14,3 +24,4 @@ router.include_router(detections.router)
 router.include_router(access_keys.router)
 router.include_router(review.router)
 router.include_router(dataset_problems.router)
+router.include_router(shadow.router)

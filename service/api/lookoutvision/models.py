@@ -10,7 +10,7 @@ from service.api.pagination import page_request, page_response
 from service.arns import model_arn
 from service.db.engine import UnitOfWork, transaction
 from service.db.models import Model, Project
-from service.domain import hosting, model_deletion, projects, tags, training_runs
+from service.domain import hosting, model_deletion, projects, shadow_traffic, tags, training_runs
 from service.domain.algorithms import choose_training
 from service.domain.evaluation import MANIFEST, RESULT, recorded_output
 from service.domain.idempotency import run_idempotent
@@ -149,6 +149,9 @@ def describe_model(project_name: str, model_version: str, context: Context, requ
         assert project is not None
         (message,) = training_runs.status_messages(session, [model])
         description = model_description(context.settings, project, model, message)
+        pair = shadow_traffic.pair_versions(session, model)
+    if pair is not None:
+        description["ShadowPair"] = {"LiveModelVersion": str(pair[0]), "ShadowModelVersion": str(pair[1])}
     units = hosting.current_units(request.app.state.hosting, model)
     if units is not None:
         description["CurrentInferenceUnits"] = units

@@ -22,7 +22,9 @@ from service.domain.review.tasks import PENDING
 from service.hosting.backend import Prediction
 
 SAMPLED, LOW_CONFIDENCE, SCORE_BAND, ANOMALOUS = "SAMPLED", "LOW_CONFIDENCE", "SCORE_BAND", "ANOMALOUS"
-REASONS = (SAMPLED, LOW_CONFIDENCE, SCORE_BAND, ANOMALOUS)
+SHADOW_DISAGREEMENT = "SHADOW_DISAGREEMENT"
+"""Not a policy's reason: a shadow pair's disagreement sent to review (`service.domain.shadow_review`)."""
+REASONS = (SAMPLED, LOW_CONFIDENCE, SCORE_BAND, ANOMALOUS, SHADOW_DISAGREEMENT)
 NOT_MATCHED, PAUSED, HOURLY_CAP_REACHED, DAILY_CAP_REACHED = (
     "NOT_MATCHED",
     "PAUSED",
