@@ -91,4 +91,3 @@ def test_the_comparison_reply_parses(wire: tuple[Any, Wire]) -> None:
     assert parsed["Live"]["LatencyP50Millis"] == 4.5 and parsed["DisagreementSamples"][0]["Image"]["Key"].endswith(
         ".png"
     )
-
