@@ -5,6 +5,7 @@ import click
 import sdk
 from cli.output import ProgressBar, json_option, print_fields, print_json, print_table, status
 from cli.session import current_client
+from sdk.algorithms import BUILTIN_ALGORITHMS
 from sdk.resources.evaluation import ModelPerformance
 
 project_option = click.option(
@@ -47,7 +48,7 @@ def models() -> None:
 
 @models.command()
 @project_option
-@click.option("--algorithm", help="padim, patchcore, stfpm, draem... (default: the server's choice).")
+@click.option("--algorithm", type=click.Choice(BUILTIN_ALGORITHMS), help="Model family (default: the server's choice).")
 @click.option("--hyperparameter", "-H", "hyperparameters", multiple=True, help="KEY=VALUE, repeatable.")
 @click.option("--weights", help="Backbone weights: imagenet or random.")
 @click.option("--image-size", type=click.IntRange(64, 1024), help="Input size in pixels.")

@@ -9,11 +9,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from service.engine.errors import EngineError
-from service.engine.models import draem, padim, patchcore, stfpm
+from service.engine.models import draem, efficient_ad, padim, patchcore, stfpm
 from service.engine.models.base import AnomalyModule, Hyperparameters, ModelSpec
 
 BUILTIN_MODELS: dict[str, ModelSpec] = {
-    spec.name: spec for spec in (draem.SPEC, padim.SPEC, patchcore.SPEC, stfpm.SPEC)
+    spec.name: spec for spec in (draem.SPEC, padim.SPEC, patchcore.SPEC, stfpm.SPEC, efficient_ad.SPEC)
 }
 
 
