@@ -55,6 +55,7 @@ def test_train_only_project_needs_enough_to_split(
         ({"Algorithm": "draem", "TileSize": "8"}, "tile_size"),
         ({"Algorithm": "draem", "TileSize": "big"}, "TileSize"),
         ({"Algorithm": "draem", "Hyperparameters": {"tile_overlap": "1.5"}}, "tile_overlap"),
+        ({"Algorithm": "efficient_ad", "BackboneWeights": "random", "ImageSize": 100}, "multiple of 32"),
     ],
 )
 def test_extension_fields_are_checked(lv: Any, fields: dict[str, Any], expected: str) -> None:

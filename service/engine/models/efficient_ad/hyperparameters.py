@@ -15,7 +15,7 @@ class EfficientAdHyperparameters(BackboneHyperparameters):
     image_size: int = 256
     layers: tuple[str, ...] = ("layer2", "layer3")
     out_channels: int = Field(384, ge=8)
-    batch_size: int = Field(4, ge=1)
+    batch_size: int = Field(1, ge=1)
     learning_rate: float = Field(1e-3, gt=0)
     weight_decay: float = Field(1e-5, ge=0)
     max_steps: int = Field(3000, ge=2)
