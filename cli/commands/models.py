@@ -48,7 +48,12 @@ def models() -> None:
 
 @models.command()
 @project_option
-@click.option("--algorithm", type=click.Choice(BUILTIN_ALGORITHMS), help="Model family (default: the server's choice).")
+@click.option(
+    "--algorithm",
+    type=click.Choice(BUILTIN_ALGORITHMS),
+    metavar="NAME",
+    help=f"{', '.join(BUILTIN_ALGORITHMS)} (default: the server's choice).",
+)
 @click.option("--hyperparameter", "-H", "hyperparameters", multiple=True, help="KEY=VALUE, repeatable.")
 @click.option("--weights", help="Backbone weights: imagenet or random.")
 @click.option("--image-size", type=click.IntRange(64, 1024), help="Input size in pixels.")
