@@ -30,6 +30,7 @@ from sdk.waiters import wait_for
 DEFAULT_OUTPUT_BUCKET = "openlv"
 Algorithm = Literal[
     "draem",
+    "efficient_ad",
     "fastflow",
     "padim",
     "patchcore",

@@ -10,13 +10,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from service.engine.errors import EngineError
-from service.engine.models import draem, fastflow, padim, patchcore, reverse_distillation, stfpm
+from service.engine.models import draem, efficient_ad, fastflow, padim, patchcore, reverse_distillation, stfpm
 from service.engine.models.base import AnomalyModule, Hyperparameters, ModelSpec
 
 BUILTIN_MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
         draem.SPEC,
+        efficient_ad.SPEC,
         fastflow.SPEC,
         padim.SPEC,
         patchcore.SPEC,

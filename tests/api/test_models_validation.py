@@ -59,6 +59,7 @@ def test_train_only_project_needs_enough_to_split(
         ({"Algorithm": "fastflow", "BackboneWeights": "random", "Hyperparameters": {"flow_steps": "0"}}, "flow_steps"),
         ({"Algorithm": "reverse_distillation", "BackboneWeights": "random", "ImageSize": 100}, "multiple of 32"),
         ({"Algorithm": "reverse_distillation", "Hyperparameters": {"layers": "layer2"}}, "layers"),
+        ({"Algorithm": "efficient_ad", "BackboneWeights": "random", "ImageSize": 100}, "multiple of 32"),
     ],
 )
 def test_extension_fields_are_checked(lv: Any, fields: dict[str, Any], expected: str) -> None:
