@@ -69,7 +69,7 @@ class Heatmaps:
 
     def render(self, model: Model, pixels: np.ndarray) -> bytes:
         """The heatmap of RGB uint8 (H, W, 3) pixels, at the image's size."""
-        _, maps = self._predictor(model).predict(pixels[None])
+        maps = self._predictor(model).predict(pixels[None]).anomaly_map
         return colourise(resize_map(maps[0], (pixels.shape[0], pixels.shape[1])))
 
     def for_stored_image(self, model: Model, image_key: str, image_sha256: str) -> bytes:

@@ -67,7 +67,9 @@ def wait_model(lv: Any, project: str, wanted: str, busy: str) -> dict[str, Any]:
 
 def mask_colours(answer: dict[str, Any]) -> dict[str, float]:
     """The AnomalyMask's colours ("#rrggbb") and the share of the image each covers."""
-    pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(answer["AnomalyMask"]))).convert("RGB"))
+    mask = answer["AnomalyMask"]  # boto3 hands the blob decoded; a JSON reply holds it in base64
+    png = base64.b64decode(mask) if isinstance(mask, str) else mask
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
     colours, counts = np.unique(pixels.reshape(-1, 3), axis=0, return_counts=True)
     return {
         "#" + "".join(f"{channel:02x}" for channel in colour): count / counts.sum()
