@@ -3,8 +3,12 @@ Distillation): training stops after `max_epochs` or `max_minutes`, whichever com
 ends a job in bounded time."""
 
 import time
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
+from torch import nn
+
+from service.engine.models.base import AnomalyModule, Hyperparameters
 
 
 class EpochBudgetHyperparameters(BaseModel):
@@ -31,3 +35,25 @@ class EpochBudget:
 
     def spent(self, epochs_done: int) -> bool:
         return epochs_done >= self.max_epochs or self.out_of_time()
+
+
+class EpochBudgetedModule(AnomalyModule):
+    """An AnomalyModule that stops its trainer once its `EpochBudget` is spent, so the trainer may run unbounded."""
+
+    trainer_arguments: ClassVar[dict[str, Any]] = {"max_epochs": -1}
+
+    def __init__(self, model: nn.Module, hyperparameters: Hyperparameters, budget: EpochBudget) -> None:
+        super().__init__(model, hyperparameters)
+        self.budget = budget
+
+    def on_train_start(self) -> None:
+        self.budget.start()
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        del outputs, batch, batch_idx
+        if self.budget.out_of_time():
+            self.trainer.should_stop = True
+
+    def on_train_epoch_end(self) -> None:
+        if self.budget.spent(self.current_epoch + 1):
+            self.trainer.should_stop = True
