@@ -19,7 +19,8 @@ from service.domain.review.policy import effective_policy
 from service.domain.review.routing import SHADOW_DISAGREEMENT
 from service.domain.review.tasks import PENDING
 from service.domain.shadow import latest_pair_of
-from service.domain.shadow_traffic import KeptObjects, keep_objects
+from service.domain.shadow_traffic import KeptObjects, ShadowRecord, keep_objects
+from service.hosting.shadow import ShadowRunner
 from service.storage import ObjectStore
 
 DEFAULTS = ReviewPolicy(project_id=0, sampling_seed="")
@@ -46,9 +47,17 @@ def _copy(store: ObjectStore, row: ShadowResult, folder: str) -> KeptObjects:
 
 
 def send_disagreements_to_review(
-    engine: Engine, store: ObjectStore, *, project_name: str, version: str, limit: int
+    engine: Engine,
+    store: ObjectStore,
+    runner: ShadowRunner[ShadowRecord],
+    *,
+    project_name: str,
+    version: str,
+    limit: int,
 ) -> SentToReview:
-    """Route up to `limit` of the pair's disagreements not yet in review, newest first."""
+    """Route up to `limit` of the pair's disagreements not yet in review, newest first. Shadow runs of requests
+    answered before this call are waited for first, so none of them is missed."""
+    runner.flush()
     with transaction(engine) as session:
         pair = latest_pair_of(session, project_name=project_name, version=version)
         disagreeing = list(

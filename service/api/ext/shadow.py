@@ -194,12 +194,21 @@ async def describe_shadow_comparison(
 
 @router.post(SHADOW + "/review")
 def send_shadow_disagreements_to_review(
-    project_name: str, model_version: str, body: SendShadowDisagreementsToReviewRequest, context: Context
+    project_name: str,
+    model_version: str,
+    body: SendShadowDisagreementsToReviewRequest,
+    context: Context,
+    service: HostingService,
 ) -> dict[str, Any]:
     if not 1 <= body.MaxTasks <= 1000:
         raise ValidationException(f"MaxTasks must be 1 to 1000; got {body.MaxTasks}.")
     sent = shadow_review.send_disagreements_to_review(
-        context.engine, context.store, project_name=project_name, version=model_version, limit=body.MaxTasks
+        context.engine,
+        context.store,
+        service.runtime.shadows,
+        project_name=project_name,
+        version=model_version,
+        limit=body.MaxTasks,
     )
     return {
         "TaskIds": [str(task_id) for task_id in sent.task_ids],
