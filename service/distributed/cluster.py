@@ -1,0 +1,25 @@
+"""Joining the Ray cluster named by LV_RAY_ADDRESS, once per process."""
+
+import logging
+import threading
+
+import ray
+
+from service.settings import Settings
+
+NAMESPACE = "openlv"
+"""Every API replica joins this namespace, so they all see the same Serve applications and tasks."""
+
+_lock = threading.Lock()
+
+
+def connect(settings: Settings) -> None:
+    """Join the cluster (`local`: start one in this process); a no-op when this process already joined one."""
+    with _lock:
+        if ray.is_initialized():
+            return
+        options = {"namespace": NAMESPACE, "logging_level": logging.WARNING, "log_to_driver": False}
+        if settings.ray_address == "local":
+            ray.init(include_dashboard=False, **options)
+        else:
+            ray.init(address=settings.ray_address, **options)
