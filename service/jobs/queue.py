@@ -31,10 +31,15 @@ def running_count(session: Session) -> int:
 CLAIM_LOCK = 0x6F706C76  # "oplv": the PostgreSQL advisory lock that makes count-then-claim one step across replicas
 
 
-def next_queued(session: Session) -> TrainingJob | None:
-    """The oldest QUEUED job; on PostgreSQL its row is locked (`FOR UPDATE SKIP LOCKED`), so replicas that look at
-    once get different jobs."""
-    query = select(TrainingJob).where(TrainingJob.state == JobState.QUEUED).order_by(col(TrainingJob.id)).limit(1)
+def next_queued(session: Session, *, exclude: frozenset[int] = frozenset()) -> TrainingJob | None:
+    """The oldest QUEUED job not in `exclude`; on PostgreSQL its row is locked (`FOR UPDATE SKIP LOCKED`), so replicas
+    that look at once get different jobs."""
+    query = (
+        select(TrainingJob)
+        .where(TrainingJob.state == JobState.QUEUED, col(TrainingJob.id).not_in(exclude))
+        .order_by(col(TrainingJob.id))
+        .limit(1)
+    )
     if _is_postgresql(session):
         query = query.with_for_update(skip_locked=True)
     return session.exec(query).first()
@@ -49,12 +54,15 @@ def claim_next(session: Session, *, limit: int) -> int | None:
     """
     if _is_postgresql(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
-    if running_count(session) >= limit:
-        return None
-    job = next_queued(session)
-    if job is None or job.id is None:
-        return None
-    return job.id if claim(session, job_id=job.id, limit=limit) else None
+    taken: frozenset[int] = frozenset()
+    while running_count(session) < limit:
+        job = next_queued(session, exclude=taken)
+        if job is None or job.id is None:
+            return None
+        if claim(session, job_id=job.id, limit=limit):
+            return job.id
+        taken |= {job.id}  # another replica claimed it first: try the next one
+    return None
 
 
 def claim(session: Session, *, job_id: int, limit: int | None = None) -> bool:
