@@ -59,9 +59,7 @@ def ray_address() -> Iterator[str]:
 
 
 @pytest.fixture
-def deploy(
-    request: pytest.FixtureRequest, s3_server: S3Server, tmp_path: Path
-) -> Iterator[Callable[..., Deployment]]:
+def deploy(request: pytest.FixtureRequest, s3_server: S3Server, tmp_path: Path) -> Iterator[Callable[..., Deployment]]:
     with ExitStack() as stack:
 
         def open_deployment(executor: str, replicas: int) -> Deployment:
