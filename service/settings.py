@@ -156,6 +156,11 @@ class Settings(BaseSettings):
             return None
         return self.admin_access_key_id, self.admin_secret_access_key.get_secret_value()
 
+    def worker_json(self) -> str:
+        """These settings as JSON for a training worker (a process or a Ray task). The admin key pair stays out: a
+        worker never needs it, and a `SecretStr` would serialise masked and fail validation on the other side."""
+        return self.model_dump_json(exclude={"admin_access_key_id", "admin_secret_access_key"})
+
     @model_validator(mode="after")
     def _admin_pair_whole(self) -> "Settings":
         if (self.admin_access_key_id is None) != (self.admin_secret_access_key is None):

@@ -150,7 +150,7 @@ class RayJobRunner:
             name=task_name(job_id),
             num_cpus=self.settings.training_num_cpus,
             num_gpus=self.settings.training_num_gpus,
-        ).remote(self.settings.model_dump_json(), job_id)
+        ).remote(self.settings.worker_json(), job_id)
         worker_id = f"ray:{task.task_id().hex()}"
         with self._lock:
             self._tasks[job_id] = task

@@ -33,7 +33,7 @@ def worker_environment(settings: Settings, base: dict[str, str]) -> dict[str, st
 
     The settings travel whole as JSON, so a worker sees exactly the values the service resolved (an app built with
     `create_app(Settings(...))` included), never a re-parse of the environment that could differ from them."""
-    return {**base, SETTINGS_VARIABLE: settings.model_dump_json()}
+    return {**base, SETTINGS_VARIABLE: settings.worker_json()}
 
 
 class EmbeddedWorkerPool:

@@ -1,5 +1,5 @@
-"""Job claims across API replicas: however many replicas claim at once, no more than the limit run; and the Ray
-executor refuses state that only one machine has."""
+"""Job claims across API replicas: however many replicas claim at once, no more than the limit run; the Ray
+executor refuses state that only one machine has; workers get the settings they can read back."""
 
 import threading
 from pathlib import Path
@@ -66,3 +66,9 @@ def test_the_ray_executor_refuses_sqlite_and_local_storage(tmp_path: Path) -> No
     with pytest.raises(ValidationError, match="LV_EXECUTOR=ray needs storage .* LV_STORAGE_BACKEND=s3"):
         Settings(home=tmp_path, executor="ray", database_url="postgresql+psycopg://db/openlv")
     assert Settings(home=tmp_path, executor="ray", database_url="postgresql+psycopg://db/x", storage_backend="s3")
+
+
+def test_worker_settings_travel_without_the_admin_key_pair(tmp_path: Path) -> None:
+    seeded = Settings(home=tmp_path, admin_access_key_id="LVAK" + "A" * 16, admin_secret_access_key="s" * 40)
+    worker = Settings.model_validate_json(seeded.worker_json())
+    assert worker.admin_key_pair is None and worker.home == seeded.home
