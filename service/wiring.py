@@ -16,6 +16,7 @@ from service.domain.review.media import purge_finished_tasks
 from service.domain.shadow import load_routes
 from service.domain.shadow_traffic import ShadowRecord, save_shadow_results
 from service.domain.training_outcomes import settle_interrupted
+from service.domain.training_resources import TrainingResources, job_resources
 from service.hosting.autoscaling import ScalingPolicy
 from service.hosting.backend import InferenceBackend
 from service.hosting.embedded import EmbeddedBackend
@@ -51,7 +52,13 @@ def build_job_runner(context: AppContext) -> JobRunner:
     if settings.executor == "ray":
         from service.distributed.training import RayJobRunner
 
-        return RayJobRunner(settings, context.engine, settle=settle)
+        default = TrainingResources(num_cpus=settings.training_num_cpus, num_gpus=settings.training_num_gpus)
+
+        def resources(job_id: int) -> tuple[float, float]:
+            chosen = job_resources(context.engine, job_id, default=default)
+            return chosen.num_cpus, chosen.num_gpus
+
+        return RayJobRunner(settings, context.engine, settle=settle, resources=resources)
     return EmbeddedWorkerPool(
         settings, context.engine, settle=settle, environment=dict(os.environ), worker_command=TRAINING_WORKER
     )

@@ -1,6 +1,7 @@
 """Joining the Ray cluster named by LV_RAY_ADDRESS, once per process."""
 
 import logging
+import signal
 import threading
 
 import ray
@@ -18,8 +19,11 @@ def connect(settings: Settings) -> None:
     with _lock:
         if ray.is_initialized():
             return
+        sigterm = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
         options = {"namespace": NAMESPACE, "logging_level": logging.WARNING, "log_to_driver": False}
         if settings.ray_address == "local":
             ray.init(include_dashboard=False, **options)
         else:
             ray.init(address=settings.ray_address, **options)
+        if sigterm is not None:
+            signal.signal(signal.SIGTERM, sigterm)  # ray.init's handler exits at once; the server's shuts down cleanly

@@ -2,7 +2,7 @@
 
 The same queue as the embedded pool (`service.jobs.queue`): this API replica claims a job in the database (never more
 than LV_MAX_CONCURRENT_TRAINING across replicas), submits a task that runs the training worker's code
-(`run_claimed_job`) on a Ray node, and settles the job when the task ends without recording an outcome. A task whose
+(`run_claimed_job`) on a Ray node with the CPUs and GPUs the job asks for, and settles the job when the task ends without recording an outcome. A task whose
 worker or node dies is not retried by Ray itself (`max_retries=0`): it is settled like a lost worker process, which
 requeues it until LV_TRAINING_MAX_ATTEMPTS runs were made, then fails it with the reason. DeleteModel's cancellation
 is `ray.cancel` (the task's KeyboardInterrupt), forced after LV_TRAINING_CANCEL_GRACE_S.
@@ -11,6 +11,7 @@ is `ray.cancel` (the task's KeyboardInterrupt), forced after LV_TRAINING_CANCEL_
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import ray
@@ -42,8 +43,12 @@ _train_task = ray.remote(max_retries=0)(_train)
 
 
 class RayJobRunner:
-    def __init__(self, settings: Settings, engine: Engine, *, settle: Settle) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, *, settle: Settle, resources: Callable[[int], tuple[float, float]]
+    ) -> None:
+        """`resources(job_id)`: the (CPUs, GPUs) the job's task asks Ray for."""
         self.settings = settings
+        self.resources = resources
         self.engine = engine
         self.settle = settle
         self.limit = settings.max_concurrent_training
@@ -146,11 +151,10 @@ class RayJobRunner:
             self._launch(job_id)
 
     def _launch(self, job_id: int) -> None:
-        task = _train_task.options(
-            name=task_name(job_id),
-            num_cpus=self.settings.training_num_cpus,
-            num_gpus=self.settings.training_num_gpus,
-        ).remote(self.settings.worker_json(), job_id)
+        num_cpus, num_gpus = self.resources(job_id)
+        task = _train_task.options(name=task_name(job_id), num_cpus=num_cpus, num_gpus=num_gpus).remote(
+            self.settings.worker_json(), job_id
+        )
         worker_id = f"ray:{task.task_id().hex()}"
         with self._lock:
             self._tasks[job_id] = task

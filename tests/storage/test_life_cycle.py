@@ -7,12 +7,14 @@ import os
 import signal
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from sqlmodel import select
 
@@ -30,7 +32,14 @@ from tests.jobs.seed import FAST_TRAINING, seed_project
 pytestmark = pytest.mark.skipif(not postgres_available(), reason="needs LV_TEST_POSTGRES_URL")
 
 TIMEOUT_S = 120
-FAST = {"training_poll_interval_s": 0.2, "hosting_scale_interval_s": 0.2}
+FAST = {
+    "training_poll_interval_s": 0.2,
+    "hosting_scale_interval_s": 0.2,
+    "hosting_queue_per_unit": 0,
+    "hosting_max_batch": 1,
+}
+"""Fast polling, and the smallest queue (one waiting request), so a burst of requests is throttled."""
+BURST = 24
 RAY = {"executor": "ray", "ray_unit_num_cpus": 0.5}
 PROJECT = "widgets"
 
@@ -106,6 +115,21 @@ def detect(lv: Any) -> dict[str, Any]:
     ]
 
 
+def burst(lv: Any) -> list[Any]:
+    """BURST DetectAnomalies at once: "ok", or the Retry-After seconds of a ThrottlingException."""
+
+    def one(_: int) -> Any:
+        try:
+            detect(lv)
+        except ClientError as exc:
+            assert exc.response["Error"]["Code"] == "ThrottlingException", exc.response["Error"]
+            return int(exc.response["ResponseMetadata"]["HTTPHeaders"]["retry-after"])
+        return "ok"
+
+    with ThreadPoolExecutor(BURST) as pool:
+        return list(pool.map(one, range(BURST)))
+
+
 @pytest.mark.parametrize(("executor", "replicas"), [("embedded", 1), pytest.param("ray", 2, marks=needs_ray)])
 def test_train_host_detect_stop_delete(
     deploy: Callable[..., Deployment], tmp_path: Path, executor: str, replicas: int
@@ -123,6 +147,12 @@ def test_train_host_detect_stop_delete(
     answers = [detect(client) for client in clients]
     assert all(0.0 <= answer["Confidence"] <= 1.0 for answer in answers)
     assert len({answer["IsAnomalous"] for answer in answers}) == 1, "every replica asks the same units"
+
+    outcomes = burst(
+        deployment.first.boto3_client(config=Config(retries={"max_attempts": 1}, max_pool_connections=BURST))
+    )
+    throttled = [outcome for outcome in outcomes if outcome != "ok"]
+    assert throttled and all(retry_after >= 1 for retry_after in throttled), "a full queue answers Retry-After"
 
     for other in deployment.others:
         other.kill()
