@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from sqlmodel import select
 
 from service.db.engine import transaction
-from service.db.models import TrainingJob
+from service.db.models import TrainingJob, TrainingLogLine
 from tests.conftest import make_settings
 from tests.helpers.crash_server import CrashableServer, wait_for
 from tests.helpers.data import png_bytes
@@ -108,6 +108,14 @@ def train(deployment: Deployment, tmp_path: Path) -> Any:
     return lv
 
 
+def gone(lv: Any) -> bool:
+    try:
+        status(lv)
+    except ClientError as exc:
+        return exc.response["Error"]["Code"] == "ResourceNotFoundException"
+    return False
+
+
 def detect(lv: Any) -> dict[str, Any]:
     image = png_bytes((64, 64), seed=7)
     return lv.detect_anomalies(ProjectName=PROJECT, ModelVersion="1", Body=image, ContentType="image/png")[
@@ -172,19 +180,11 @@ def test_train_host_detect_stop_delete(
         assert not [name for name in serve.status().applications if name.startswith("model-")]
 
     lv.delete_model(ProjectName=PROJECT, ModelVersion="1")
-
-    def gone() -> bool:
-        try:
-            status(lv)
-        except ClientError as exc:
-            return exc.response["Error"]["Code"] == "ResourceNotFoundException"
-        return False
-
-    wait_for(gone, TIMEOUT_S, "the model to be deleted", interval=0.2)
+    wait_for(lambda: gone(lv), TIMEOUT_S, "the model to be deleted", interval=0.2)
 
 
 @pytest.mark.parametrize("executor", [pytest.param("ray", marks=needs_ray)])
-def test_a_run_whose_ray_worker_dies_is_retried(
+def test_a_run_whose_ray_worker_dies_is_retried_and_delete_model_cancels_it(
     deploy: Callable[..., Deployment], tmp_path: Path, executor: str
 ) -> None:
     deployment = deploy(executor, 1)
@@ -192,7 +192,17 @@ def test_a_run_whose_ray_worker_dies_is_retried(
     job = wait_for(lambda: (job := deployment.job()) and (job.worker_id or "").startswith("ray:") and job, 60, "a task")
     (pid, *_) = wait_for(lambda: training_worker_pids(job.id), 60, "the Ray worker of the training task")
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: (again := deployment.job()) and again.attempts == 2, TIMEOUT_S, "a second attempt")
-    wait_for_status(lv, "TRAINED")
-    final = deployment.job()
-    assert final is not None and final.state == "SUCCEEDED" and final.attempts == 2
+
+    def retried() -> TrainingJob | None:
+        again = deployment.job()
+        return again if again and again.attempts == 2 and again.worker_id not in (None, job.worker_id) else None
+
+    wait_for(retried, TIMEOUT_S, "a second attempt in a new Ray task")
+    with transaction(deployment.first.context.engine) as session:
+        log = [line.message for line in session.exec(select(TrainingLogLine).where(TrainingLogLine.job_id == job.id))]
+    assert any("the Ray worker running the training was lost" in line and "start again" in line for line in log), log
+    wait_for(lambda: training_worker_pids(job.id), 60, "the retried task's worker")
+    lv.delete_model(ProjectName=PROJECT, ModelVersion="1")
+    wait_for(lambda: deployment.job() is None or deployment.job().state == "CANCELLED", TIMEOUT_S, "the cancellation")
+    wait_for(lambda: not training_worker_pids(job.id), 30, "the Ray task to stop")
+    wait_for(lambda: gone(lv), TIMEOUT_S, "the model to be deleted", interval=0.2)
