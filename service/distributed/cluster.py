@@ -20,10 +20,13 @@ def connect(settings: Settings) -> None:
         if ray.is_initialized():
             return
         sigterm = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
-        options = {"namespace": NAMESPACE, "logging_level": logging.WARNING, "log_to_driver": False}
-        if settings.ray_address == "local":
-            ray.init(include_dashboard=False, **options)
-        else:
-            ray.init(address=settings.ray_address, **options)
+        local = settings.ray_address == "local"
+        ray.init(
+            address=None if local else settings.ray_address,
+            namespace=NAMESPACE,
+            logging_level=logging.WARNING,
+            log_to_driver=False,
+            include_dashboard=False if local else None,
+        )
         if sigterm is not None:
             signal.signal(signal.SIGTERM, sigterm)  # ray.init's handler exits at once; the server's shuts down cleanly

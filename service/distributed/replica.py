@@ -23,7 +23,6 @@ def read_artifacts(directory: Path) -> dict[str, bytes]:
     return {str(path.relative_to(directory)): path.read_bytes() for path in directory.rglob("*") if path.is_file()}
 
 
-@serve.deployment(name="unit")
 class InferenceUnit:
     def __init__(self, artifacts: dict[str, bytes], runtime: str, threads: int, max_batch: int) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="openlv-unit-")
@@ -32,7 +31,7 @@ class InferenceUnit:
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_bytes(data)
         self.predictor = load_predictor(root, runtime=runtime, threads=threads)
-        self.predict.set_max_batch_size(max_batch)
+        self.predict.set_max_batch_size(max_batch)  # type: ignore[attr-defined]  # added by @serve.batch
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=BATCH_WAIT_S)
     async def predict(self, requests: list[InferenceRequest]) -> list[Prediction]:
@@ -51,3 +50,7 @@ class InferenceUnit:
 
     async def __call__(self, request: InferenceRequest) -> Prediction:
         return await self.predict(request)
+
+
+INFERENCE_UNIT = serve.deployment(name="unit")(InferenceUnit)
+"""The Serve deployment of `InferenceUnit`; `serving` sets its replicas, queue and CPUs per hosted model."""

@@ -13,9 +13,10 @@ from concurrent.futures import Future
 
 from ray import serve
 from ray.serve.exceptions import BackPressureError, RayServeException
+from ray.serve.schema import ReplicaState
 
 from service.distributed.cluster import connect
-from service.distributed.replica import InferenceUnit, read_artifacts
+from service.distributed.replica import INFERENCE_UNIT, read_artifacts
 from service.hosting.backend import (
     DeploymentError,
     DeploymentSpec,
@@ -47,7 +48,7 @@ class RayServeBackend:
             return
         settings = self.settings
         max_batch = settings.hosting_max_batch
-        unit = InferenceUnit.options(
+        unit = INFERENCE_UNIT.options(
             autoscaling_config={
                 "min_replicas": spec.min_units,
                 "initial_replicas": spec.min_units,
@@ -96,7 +97,9 @@ class RayServeBackend:
         application = serve.status().applications.get(key)
         if application is None:
             return None
-        units = sum(deployment.replica_states.get(RUNNING, 0) for deployment in application.deployments.values())
+        units = sum(
+            deployment.replica_states.get(ReplicaState.RUNNING, 0) for deployment in application.deployments.values()
+        )
         return DeploymentStatus(current_units=units, queue_depth=0, utilisation=0.0)
 
     def close(self) -> None:
