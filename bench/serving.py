@@ -245,6 +245,14 @@ def measure_service(
         server.wait(timeout=30)
 
 
+def measure_on_ray(home: Path, folder: Path, bodies: list[bytes], requests: int, cores: int) -> list[dict[str, Any]]:
+    from bench.serving_ray import ray_environment
+
+    with ray_environment(cores):
+        rows = measure_service(home, folder, bodies, requests, [1, 4, 16])
+    return [{**row, "name": f"ray {row['name']}"} for row in rows]
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     lines = ["| run | p50 ms | p99 ms | images/s | errors |", "|---|---:|---:|---:|---|"]
     for row in rows:
@@ -279,6 +287,9 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, help="an MVTec-layout folder (default: synthetic images)")
     parser.add_argument("--requests", type=int, default=60, help="requests per concurrency level (x c/2 above 2)")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument(
+        "--executor", choices=["embedded", "ray"], default="embedded", help="ray: also measure LV_EXECUTOR=ray"
+    )
     args = parser.parse_args()
     cores = Settings().hosting_cpu_cores
     with tempfile.TemporaryDirectory(prefix="lv-bench-serving-") as scratch:
@@ -286,15 +297,23 @@ def main() -> None:
         folder, bodies = train_model(work, args.model, args.image_size, args.dataset)
         rows = measure_raw(folder, bodies, args.requests, cores)
         rows += measure_service(work / "home", folder, bodies, args.requests, [1, 4, 16])
+        ray_rows = (
+            measure_on_ray(work / "home-ray", folder, bodies, args.requests, cores) if args.executor == "ray" else []
+        )
     result = {
         "model": args.model,
         "image_size": args.image_size,
         "cores": cores,
         "rows": rows,
         "verdicts": verdicts(rows),
+        "ray_rows": ray_rows,
         "platform": {"python": sys.version.split()[0], "cpu_count": os.cpu_count()},
     }
-    print(table(rows))
+    print(table(rows + ray_rows))
+    if ray_rows:
+        from bench.serving_ray import side_by_side
+
+        print(side_by_side(rows[2:], ray_rows))
     print(json.dumps(result["verdicts"], indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))

@@ -55,6 +55,20 @@ class Settings(BaseSettings):
     min_image_side: int = 64
     max_image_side: int = 4096
 
+    executor: Literal["embedded", "ray"] = Field(
+        default="embedded",
+        description="Where training runs and inference units live: worker processes and threads of the API "
+        "(embedded), or Ray tasks and Ray Serve deployments (ray; needs PostgreSQL and S3).",
+    )
+    ray_address: str = Field(
+        default="auto",
+        description="The Ray cluster of LV_EXECUTOR=ray: auto (this machine is a Ray node), host:port of its GCS, "
+        "ray://host:10001 (Ray Client), or local (start one inside the API process).",
+    )
+    training_num_cpus: float = Field(default=1.0, gt=0, description="CPUs a training run asks Ray for (ray).")
+    training_num_gpus: float = Field(default=0.0, ge=0, description="GPUs a training run asks Ray for (ray).")
+    ray_unit_num_cpus: float = Field(default=1.0, gt=0, description="CPUs one Ray Serve inference unit reserves.")
+
     max_concurrent_training: int = Field(default=1, ge=1, description="Training jobs run at once; more wait queued.")
     training_max_attempts: int = Field(default=2, ge=1, description="Runs of a job interrupted by a lost worker.")
     training_heartbeat_timeout_s: float = Field(default=60.0, gt=0, description="A silent worker is presumed lost.")
@@ -142,10 +156,33 @@ class Settings(BaseSettings):
             return None
         return self.admin_access_key_id, self.admin_secret_access_key.get_secret_value()
 
+    def worker_json(self) -> str:
+        """These settings as JSON for a training worker (a process or a Ray task). The admin key pair stays out: a
+        worker never needs it, and a `SecretStr` would serialise masked and fail validation on the other side."""
+        return self.model_dump_json(exclude={"admin_access_key_id", "admin_secret_access_key"})
+
     @model_validator(mode="after")
     def _admin_pair_whole(self) -> "Settings":
         if (self.admin_access_key_id is None) != (self.admin_secret_access_key is None):
             raise ValueError("set LV_ADMIN_ACCESS_KEY_ID and LV_ADMIN_SECRET_ACCESS_KEY together, or neither")
+        return self
+
+    @model_validator(mode="after")
+    def _ray_needs_shared_state(self) -> "Settings":
+        """Ray nodes share only the database and the object store with the API: a file database or local files would
+        be a different one on every node."""
+        if self.executor != "ray":
+            return self
+        if self.resolved_database_url.startswith("sqlite"):
+            raise ValueError(
+                "LV_EXECUTOR=ray needs a database every Ray node and API replica reaches: set LV_DATABASE_URL to a "
+                "PostgreSQL URL (SQLite is a file of one machine)"
+            )
+        if self.storage_backend != "s3":
+            raise ValueError(
+                "LV_EXECUTOR=ray needs storage every Ray node and API replica reaches: set LV_STORAGE_BACKEND=s3 "
+                "(local storage is a folder of one machine)"
+            )
         return self
 
 

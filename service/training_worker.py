@@ -11,6 +11,7 @@ import sys
 
 from service.db.engine import build_engine
 from service.jobs.worker import JobMonitor, worker_settings
+from service.settings import Settings
 from service.storage import build_store
 
 
@@ -20,12 +21,16 @@ def main(argv: list[str]) -> int:
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("openlv").setLevel(logging.INFO)
+    run_claimed_job(worker_settings(), int(argv[0]), parent_pid=os.getppid())
+    return 0
+
+
+def run_claimed_job(settings: Settings, job_id: int, *, parent_pid: int | None) -> None:
+    """Run one claimed job with a heartbeat monitor (see `JobMonitor` for `parent_pid`); a Ray task calls this too."""
     from service.domain.training_execution import run_training_job
 
-    job_id = int(argv[0])
-    settings = worker_settings()
     engine = build_engine(settings.resolved_database_url)
-    monitor = JobMonitor(engine, job_id, os.getppid())
+    monitor = JobMonitor(engine, job_id, parent_pid)
     monitor.start()
     try:
         run_training_job(engine, build_store(settings), settings, job_id=job_id, cancelled=monitor.cancelled.is_set)
@@ -33,7 +38,6 @@ def main(argv: list[str]) -> int:
         monitor.stopped.set()
         monitor.join()
         engine.dispose()
-    return 0
 
 
 if __name__ == "__main__":

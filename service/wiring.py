@@ -16,7 +16,9 @@ from service.domain.review.media import purge_finished_tasks
 from service.domain.shadow import load_routes
 from service.domain.shadow_traffic import ShadowRecord, save_shadow_results
 from service.domain.training_outcomes import settle_interrupted
+from service.domain.training_resources import TrainingResources, job_resources
 from service.hosting.autoscaling import ScalingPolicy
+from service.hosting.backend import InferenceBackend
 from service.hosting.embedded import EmbeddedBackend
 from service.hosting.model_cache import ArtifactCache
 from service.hosting.predictor import load_predictor
@@ -25,13 +27,15 @@ from service.hosting.runtime import HostingRuntime
 from service.hosting.shadow import ShadowRunner
 from service.jobs.pool import EmbeddedWorkerPool
 from service.jobs.runner import JobRunner
+from service.settings import Settings
 
 TRAINING_WORKER = [sys.executable, "-m", "service.training_worker"]
 """The command of a training worker process; the pool appends the job id."""
 
 
 def build_job_runner(context: AppContext) -> JobRunner:
-    """The embedded worker pool; a job whose worker stopped without a word is settled by the domain."""
+    """The embedded worker pool or the Ray runner (LV_EXECUTOR); a job whose worker stopped without a word is settled
+    by the domain."""
     settings = context.settings
 
     def settle(job_id: int, reason: str, count_attempt: bool, worker_id: str | None) -> None:
@@ -45,27 +49,26 @@ def build_job_runner(context: AppContext) -> JobRunner:
             worker_id=worker_id,
         )
 
+    if settings.executor == "ray":
+        from service.distributed.training import RayJobRunner
+
+        default = TrainingResources(num_cpus=settings.training_num_cpus, num_gpus=settings.training_num_gpus)
+
+        def resources(job_id: int) -> tuple[float, float]:
+            chosen = job_resources(context.engine, job_id, default=default)
+            return chosen.num_cpus, chosen.num_gpus
+
+        return RayJobRunner(settings, context.engine, settle=settle, resources=resources)
     return EmbeddedWorkerPool(
         settings, context.engine, settle=settle, environment=dict(os.environ), worker_command=TRAINING_WORKER
     )
 
 
 def open_hosting(context: AppContext) -> Hosting:
-    """The embedded runtime: thread units, the artefact cache under LV_HOME, the detections log writer and the shadow
-    runner (its routes loaded from the running pairs)."""
+    """The runtime: the units' backend (LV_EXECUTOR), the artefact cache under LV_HOME, the detections log writer and
+    the shadow runner (its routes loaded from the running pairs)."""
     settings = context.settings
-    backend = EmbeddedBackend(
-        lambda directory, threads: load_predictor(directory, runtime=settings.hosting_runtime, threads=threads),
-        cpu_cores=settings.hosting_cpu_cores,
-        queue_per_unit=settings.hosting_queue_per_unit,
-        max_batch=settings.hosting_max_batch,
-        scale_interval_s=settings.hosting_scale_interval_s,
-        policy=ScalingPolicy(
-            up_utilisation=settings.hosting_scale_up_utilisation,
-            down_utilisation=settings.hosting_scale_down_utilisation,
-            down_after_s=settings.hosting_scale_down_after_s,
-        ),
-    )
+    backend = _inference_backend(settings)
     cache_root = Path(settings.hosting_cache_dir) if settings.hosting_cache_dir else None
     cache = ArtifactCache(context.store, cache_root or settings.resolved_home / "hosting-cache")
     retention = settings.detection_retention_days
@@ -91,6 +94,25 @@ def open_hosting(context: AppContext) -> Hosting:
         shadows=shadows,
     )
     return Hosting(context=context, runtime=runtime)
+
+
+def _inference_backend(settings: Settings) -> InferenceBackend:
+    if settings.executor == "ray":
+        from service.distributed.serving import RayServeBackend
+
+        return RayServeBackend(settings)
+    return EmbeddedBackend(
+        lambda directory, threads: load_predictor(directory, runtime=settings.hosting_runtime, threads=threads),
+        cpu_cores=settings.hosting_cpu_cores,
+        queue_per_unit=settings.hosting_queue_per_unit,
+        max_batch=settings.hosting_max_batch,
+        scale_interval_s=settings.hosting_scale_interval_s,
+        policy=ScalingPolicy(
+            up_utilisation=settings.hosting_scale_up_utilisation,
+            down_utilisation=settings.hosting_scale_down_utilisation,
+            down_after_s=settings.hosting_scale_down_after_s,
+        ),
+    )
 
 
 def _sweep(context: AppContext, retention_days: int) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.domain.training_resources import RESOURCE_KEYS, requested_resources
 from service.errors import ValidationException
 
 PRETRAINED_DEFAULT = "patchcore"
@@ -26,7 +27,8 @@ class TrainingChoice:
     image_size: int | None
 
     def engine_hyperparameters(self) -> dict[str, Any]:
-        values: dict[str, Any] = dict(self.hyperparameters)
+        """The hyperparameters the engine reads: the executor's resource keys (`training_resources`) left out."""
+        values: dict[str, Any] = {key: value for key, value in self.hyperparameters.items() if key not in RESOURCE_KEYS}
         if self.image_size is not None:
             values["image_size"] = self.image_size
         return values
@@ -81,6 +83,7 @@ def choose_training(
         backbone_weights=backbone_weights or "imagenet",
         image_size=image_size,
     )
+    requested_resources(choice.hyperparameters)
     try:
         _, model_hyperparameters = split_tiling(choice.engine_hyperparameters())
         registry.parse_hyperparameters(name, model_hyperparameters)

@@ -10,8 +10,9 @@ Lookout for Vision model stays hosted until StopModel: its status reads STARTING
 The local artefact cache follows the models: a deleted model's copy is evicted, and the start drops copies of models
 that no longer exist.
 
-The embedded backend keeps units in the API process, so run one API process per database. The runtime is built by
-`service.wiring.open_hosting`; this module only uses it.
+The embedded backend keeps units in the API process, so run one API process per database; units of the Ray Serve
+backend outlive any API replica, and a replica that starts leaves the deployments it finds serving as they are. The
+runtime is built by `service.wiring.open_hosting`; this module only uses it.
 """
 
 import math
@@ -188,7 +189,11 @@ def resume_hosting(hosting: Hosting) -> list[str]:
             .values(status=ModelStatus.TRAINED, status_message="The model is trained.")
         )
         hosted = {ModelStatus.HOSTED, ModelStatus.STARTING_HOSTING}
-        models = list(session.exec(select(Model).where(col(Model.status).in_(hosted))))
+        models = [
+            model
+            for model in session.exec(select(Model).where(col(Model.status).in_(hosted)))
+            if model.status != ModelStatus.HOSTED or hosting.runtime.backend.status(deployment_key(model)) is None
+        ]
         for model in models:
             model.status = ModelStatus.STARTING_HOSTING
             model.status_message = "Hosting again after a service restart."

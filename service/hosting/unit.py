@@ -12,11 +12,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from service.hosting.backend import DeploymentError, InferenceRequest, Prediction
+from service.hosting.batch import predict_batch
 from service.hosting.predictor import BatchPredictor
-from service.hosting.verdict import judge
 
 log = logging.getLogger("openlv.hosting")
 
@@ -105,31 +103,9 @@ class InferenceUnit:
     def _serve(self, predictor: BatchPredictor, batch: list[Job]) -> None:
         started = time.perf_counter()
         try:
-            images = np.stack([job.request.image for job in batch]) if len(batch) > 1 else batch[0].request.image[None]
-            result = predictor.predict(images)
-            for index, job in enumerate(batch):
-                height, width = job.request.image.shape[:2]
-                score, anomaly_map = float(result.pred_score[index]), result.anomaly_map[index]
-                verdict = judge(
-                    score,
-                    anomaly_map,
-                    image_threshold=job.request.image_threshold,
-                    size=(height, width),
-                    class_scores=None if result.class_scores is None else result.class_scores[index],
-                    palette=predictor.palette,
-                )
-                job.future.set_result(
-                    Prediction(
-                        score=score,
-                        is_anomalous=verdict.is_anomalous,
-                        confidence=verdict.confidence,
-                        anomaly_fraction=verdict.anomaly_fraction,
-                        mask_png=verdict.mask_png,
-                        anomaly_map=np.asarray(anomaly_map, dtype=np.float32),
-                        anomalies=verdict.anomalies,
-                        background_color=verdict.background_color,
-                    )
-                )
+            predictions = predict_batch(predictor, [job.request for job in batch])
+            for job, prediction in zip(batch, predictions, strict=True):
+                job.future.set_result(prediction)
         except Exception as exc:
             log.exception("inference unit %s failed a batch of %d", self.name, len(batch))
             for job in batch:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from service.db.engine import transaction
 from service.db.models import TrainingJob
-from service.jobs.queue import claim, next_queued, orphaned_jobs, process_id, running_count
+from service.jobs.queue import claim_next, orphaned_jobs, process_id
 from service.jobs.worker import SETTINGS_VARIABLE
 from service.settings import Settings
 
@@ -33,7 +33,7 @@ def worker_environment(settings: Settings, base: dict[str, str]) -> dict[str, st
 
     The settings travel whole as JSON, so a worker sees exactly the values the service resolved (an app built with
     `create_app(Settings(...))` included), never a re-parse of the environment that could differ from them."""
-    return {**base, SETTINGS_VARIABLE: settings.model_dump_json()}
+    return {**base, SETTINGS_VARIABLE: settings.worker_json()}
 
 
 class EmbeddedWorkerPool:
@@ -137,15 +137,10 @@ class EmbeddedWorkerPool:
     def _dispatch(self) -> None:
         while not self._stop.is_set():
             with transaction(self.engine) as session:
-                if running_count(session) >= self.limit:
-                    return
-                job = next_queued(session)
-                if job is None:
-                    return
-                job_id = job.id
-                if not claim(session, job_id=job_id):  # type: ignore[arg-type]
-                    continue
-            self._spawn(job_id)  # type: ignore[arg-type]
+                job_id = claim_next(session, limit=self.limit)
+            if job_id is None:
+                return
+            self._spawn(job_id)
 
     def _spawn(self, job_id: int) -> None:
         logs = self.settings.resolved_home / "logs"

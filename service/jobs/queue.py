@@ -10,7 +10,7 @@ import os
 import socket
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, text, update
 from sqlmodel import Session, col, select
 
 from service.db.models import TrainingJob, utcnow
@@ -28,17 +28,54 @@ def running_count(session: Session) -> int:
     return len(session.exec(select(TrainingJob.id).where(TrainingJob.state == JobState.RUNNING)).all())
 
 
-def next_queued(session: Session) -> TrainingJob | None:
-    query = select(TrainingJob).where(TrainingJob.state == JobState.QUEUED).order_by(col(TrainingJob.id)).limit(1)
+CLAIM_LOCK = 0x6F706C76  # "oplv": the PostgreSQL advisory lock that makes count-then-claim one step across replicas
+
+
+def next_queued(session: Session, *, exclude: frozenset[int] = frozenset()) -> TrainingJob | None:
+    """The oldest QUEUED job not in `exclude`; on PostgreSQL its row is locked (`FOR UPDATE SKIP LOCKED`), so replicas
+    that look at once get different jobs."""
+    query = (
+        select(TrainingJob)
+        .where(TrainingJob.state == JobState.QUEUED, col(TrainingJob.id).not_in(exclude))
+        .order_by(col(TrainingJob.id))
+        .limit(1)
+    )
+    if _is_postgresql(session):
+        query = query.with_for_update(skip_locked=True)
     return session.exec(query).first()
 
 
-def claim(session: Session, *, job_id: int) -> bool:
-    """Move one job QUEUED -> RUNNING; False when someone else claimed or removed it first."""
+def claim_next(session: Session, *, limit: int) -> int | None:
+    """Claim the oldest QUEUED job when fewer than `limit` run; its id, or None (at the limit, or nothing queued).
+
+    Safe with several API replicas: on PostgreSQL a transaction-scoped advisory lock serialises the count and the claim
+    of every replica (the row lock alone would let two replicas each claim a different job past the limit); on SQLite
+    the claim's UPDATE re-checks the count itself, under SQLite's single writer lock.
+    """
+    if _is_postgresql(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
+    taken: frozenset[int] = frozenset()
+    while running_count(session) < limit:
+        job = next_queued(session, exclude=taken)
+        if job is None or job.id is None:
+            return None
+        if claim(session, job_id=job.id, limit=limit):
+            return job.id
+        taken |= {job.id}  # another replica claimed it first: try the next one
+    return None
+
+
+def claim(session: Session, *, job_id: int, limit: int | None = None) -> bool:
+    """Move one job QUEUED -> RUNNING; False when someone else claimed or removed it first, or (with `limit`) when
+    `limit` jobs already run."""
     now = utcnow()
+    conditions = [col(TrainingJob.id) == job_id, col(TrainingJob.state) == JobState.QUEUED]
+    if limit is not None:
+        running = select(func.count()).select_from(TrainingJob).where(col(TrainingJob.state) == JobState.RUNNING)
+        conditions.append(running.scalar_subquery() < limit)
     result = session.execute(
         update(TrainingJob)
-        .where(col(TrainingJob.id) == job_id, col(TrainingJob.state) == JobState.QUEUED)
+        .where(*conditions)
         .values(
             state=JobState.RUNNING,
             attempts=TrainingJob.attempts + 1,  # type: ignore[operator]
@@ -51,6 +88,10 @@ def claim(session: Session, *, job_id: int) -> bool:
         )
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def process_id(pid: int) -> str:

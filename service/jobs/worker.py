@@ -22,7 +22,8 @@ ORPHAN_EXIT_CODE = 70
 
 
 class JobMonitor(threading.Thread):
-    def __init__(self, engine: Engine, job_id: int, parent_pid: int) -> None:
+    def __init__(self, engine: Engine, job_id: int, parent_pid: int | None) -> None:
+        """`parent_pid` None: no parent to outlive (a Ray task, which Ray itself ends with its owner)."""
         super().__init__(name=f"job-{job_id}-monitor", daemon=True)
         self.engine = engine
         self.job_id = job_id
@@ -32,7 +33,7 @@ class JobMonitor(threading.Thread):
 
     def run(self) -> None:
         while not self.stopped.wait(HEARTBEAT_INTERVAL_S):
-            if os.getppid() != self.parent_pid:
+            if self.parent_pid is not None and os.getppid() != self.parent_pid:
                 os._exit(ORPHAN_EXIT_CODE)
             with transaction(self.engine) as session:
                 job = session.get(TrainingJob, self.job_id)

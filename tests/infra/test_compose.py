@@ -21,8 +21,6 @@ from service.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "infra/compose.yaml"
 ENV_EXAMPLE = ROOT / "infra/.env.example"
-# Settings of the Ray executor, built on branch `ray` at the same time as this file; drop this set once merged.
-RAY_EXECUTOR_SETTINGS = {"executor", "ray_address"}
 
 
 def compose_schema() -> dict[str, Any]:
@@ -86,7 +84,7 @@ def test_every_dependency_waits_for_something_that_reports(compose: dict[str, An
 
 
 def test_every_openlv_setting_is_a_real_one(compose: dict[str, Any]) -> None:
-    known = set(Settings.model_fields) | RAY_EXECUTOR_SETTINGS
+    known = set(Settings.model_fields)
     for name, service in compose["services"].items():
         for variable in service.get("environment", {}):
             if variable.startswith("LV_"):

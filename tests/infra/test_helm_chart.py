@@ -20,8 +20,6 @@ from tests.helpers.gotemplate import TemplateError, render_chart
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "infra/helm/openlv"
 KUBERNETES_VERSION = "1.37"
-# Settings of the Ray executor, built on branch `ray` at the same time as this chart; drop this set once merged.
-RAY_EXECUTOR_SETTINGS = {"executor", "ray_address", "training_num_gpus"}
 
 SECRETS = {
     "database": {"url": "postgresql+psycopg://openlv:pw@db.example.internal:5432/openlv"},
@@ -140,7 +138,7 @@ def test_every_pod_runs_unprivileged_openlv_containers_with_the_shared_settings(
 def test_the_settings_are_real_and_ray_is_where_kuberay_puts_it(manifests: list[dict[str, Any]]) -> None:
     config = one(manifests, "ConfigMap", "openlv-settings")["data"]
     secret = one(manifests, "Secret", "openlv-secrets")["stringData"]
-    known = set(Settings.model_fields) | RAY_EXECUTOR_SETTINGS
+    known = set(Settings.model_fields)
     for name in [*config, *secret]:
         if name.startswith("LV_"):
             assert name.removeprefix("LV_").lower() in known, f"{name} is no openlv setting"
