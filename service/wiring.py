@@ -55,7 +55,7 @@ def open_hosting(context: AppContext) -> Hosting:
     runner (its routes loaded from the running pairs)."""
     settings = context.settings
     backend = EmbeddedBackend(
-        lambda directory, threads: load_predictor(directory, runtime=settings.hosting_runtime, threads=threads),
+        lambda directory, threads, runtime: load_predictor(directory, runtime=runtime, threads=threads),
         cpu_cores=settings.hosting_cpu_cores,
         queue_per_unit=settings.hosting_queue_per_unit,
         max_batch=settings.hosting_max_batch,
