@@ -48,12 +48,11 @@ def auroc(inferencer: OpenVinoInferencer, test: list[ImageRecord], size: int) ->
     return float(metrics.image_auroc(np.array([r.label for r in test]), np.array(scores, dtype=np.float64)))
 
 
-def hyperparameters(model: str, image_size: int, max_steps: int) -> dict[str, Any]:
+def hyperparameters(model: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The run's size and training budget, for the models that take one."""
     fields = get_spec(model).hyperparameters.model_fields
-    values: dict[str, Any] = {"image_size": image_size}
-    if "max_steps" in fields:
-        values["max_steps"] = max_steps
-    return values
+    budget = {"max_steps": args.max_steps, "max_epochs": args.max_epochs, "max_minutes": args.max_minutes}
+    return {"image_size": args.image_size, **{name: value for name, value in budget.items() if name in fields}}
 
 
 def run_model(model: str, train: list[ImageRecord], test: list[ImageRecord], args: argparse.Namespace) -> dict:
@@ -65,7 +64,7 @@ def run_model(model: str, train: list[ImageRecord], test: list[ImageRecord], arg
         model,
         train,
         test,
-        hyperparameters=hyperparameters(model, args.image_size, args.max_steps),
+        hyperparameters=hyperparameters(model, args),
         weights=weights,
         weights_dir=WEIGHTS.resolved_weights_dir,
         weights_base_url=WEIGHTS.weights_base_url,
@@ -106,6 +105,8 @@ def main() -> None:
     parser.add_argument("--max-train", type=int, default=100)
     parser.add_argument("--max-test", type=int, default=80)
     parser.add_argument("--max-steps", type=int, default=300, help="Step budget of the models that take one.")
+    parser.add_argument("--max-epochs", type=int, default=3, help="Epoch budget of the models that take one.")
+    parser.add_argument("--max-minutes", type=float, default=3.0, help="Time budget of the models that take one.")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--json", type=Path, default=Path("bench-int8.json"))
