@@ -44,7 +44,7 @@ from sdk.resources.evaluation import (
     TargetOutcome,
     TrainingJob,
 )
-from sdk.resources.models import ALGORITHMS, Algorithm, Model
+from sdk.resources.models import ALGORITHMS, RUNTIMES, Algorithm, Model, Runtime
 from sdk.resources.projects import Project
 from sdk.resources.review import AddedReviews, Proportion, ReviewPolicy, ReviewStatistics, ReviewTask
 from sdk.resources.shadow import ShadowComparison, ShadowDisagreement, ShadowPair, ShadowReviewBatch
@@ -52,6 +52,7 @@ from sdk.resources.uploads import ImportResult, UploadResult
 
 __all__ = [
     "ALGORITHMS",
+    "RUNTIMES",
     "APIConnectionError",
     "APIError",
     "AccessDeniedError",
@@ -89,6 +90,7 @@ __all__ = [
     "ReviewPolicy",
     "ReviewStatistics",
     "ReviewTask",
+    "Runtime",
     "ShadowComparison",
     "ShadowDisagreement",
     "ShadowPair",

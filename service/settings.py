@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -99,7 +99,15 @@ class Settings(BaseSettings):
     hosting_scale_down_after_s: float = Field(
         default=60.0, ge=0, description="Seconds of low load before one inference unit is removed."
     )
-    hosting_runtime: str = Field(default="onnx", pattern="^(onnx|openvino)$")
+    hosting_runtime: str = Field(
+        default="onnxruntime",
+        pattern="^(onnxruntime|onnx|openvino|openvino-int8)$",
+        description="The runtime of a StartModel that names none (nor did its CreateModel); `onnx` is the old name "
+        "of `onnxruntime`.",
+    )
+    hosting_int8_max_auroc_drop: float = Field(
+        default=0.01, description="Largest image AUROC an INT8 model may lose against its f32 graph on the test set."
+    )
     hosting_cache_dir: str | None = Field(
         default=None, description="Where model artefacts are copied for serving; LV_HOME/hosting-cache when unset."
     )
@@ -160,6 +168,11 @@ class Settings(BaseSettings):
         """These settings as JSON for a training worker (a process or a Ray task). The admin key pair stays out: a
         worker never needs it, and a `SecretStr` would serialise masked and fail validation on the other side."""
         return self.model_dump_json(exclude={"admin_access_key_id", "admin_secret_access_key"})
+
+    @field_validator("hosting_runtime")
+    @classmethod
+    def _runtime_alias(cls, value: str) -> str:
+        return "onnxruntime" if value == "onnx" else value
 
     @model_validator(mode="after")
     def _admin_pair_whole(self) -> "Settings":

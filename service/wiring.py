@@ -102,7 +102,7 @@ def _inference_backend(settings: Settings) -> InferenceBackend:
 
         return RayServeBackend(settings)
     return EmbeddedBackend(
-        lambda directory, threads: load_predictor(directory, runtime=settings.hosting_runtime, threads=threads),
+        lambda directory, threads, runtime: load_predictor(directory, runtime=runtime, threads=threads),
         cpu_cores=settings.hosting_cpu_cores,
         queue_per_unit=settings.hosting_queue_per_unit,
         max_batch=settings.hosting_max_batch,

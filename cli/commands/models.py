@@ -60,6 +60,7 @@ models.add_command(shadow)
 @click.option("--weights", help="Backbone weights: imagenet or random.")
 @click.option("--image-size", type=click.IntRange(64, 1024), help="Input size in pixels.")
 @click.option("--tile-size", help="Tile side in pixels of the original images, or auto (default: no tiling).")
+@click.option("--runtime", type=click.Choice(sdk.RUNTIMES), help="Runtime to host it with (default: the server's).")
 @click.option("--description", help="A description of the model version.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until trained, with a progress bar.")
 @click.option("--timeout", type=float, default=3600, show_default=True, help="Seconds to wait.")
@@ -71,6 +72,7 @@ def train(
     weights: str | None,
     image_size: int | None,
     tile_size: str | None,
+    runtime: sdk.Runtime | None,
     description: str | None,
     wait: bool,
     timeout: float,
@@ -83,6 +85,7 @@ def train(
         weights=weights,
         image_size=image_size,
         tile_size=tile_size,
+        runtime=runtime,
         description=description,
     )
     status(
@@ -120,6 +123,7 @@ def _show(model: sdk.Model, as_json: bool) -> None:
             ("status", model.status),
             ("message", model.status_message),
             ("algorithm", model.algorithm),
+            ("runtime", model.runtime),
             ("f1", performance.f1_score),
             ("precision", performance.precision),
             ("recall", performance.recall),
@@ -157,15 +161,27 @@ def delete(project: str, version: str, as_json: bool) -> None:
 @version_argument
 @click.option("--min-units", type=click.IntRange(min=1), default=1, show_default=True, help="Fewest inference units.")
 @click.option("--max-units", type=click.IntRange(min=1), help="Most inference units (autoscaling).")
+@click.option(
+    "--runtime",
+    type=click.Choice(sdk.RUNTIMES),
+    help="Inference runtime (default: the model's, else the server's); openvino-int8 is quantised on first use.",
+)
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until HOSTED.")
 @click.option("--timeout", type=float, default=600, show_default=True, help="Seconds to wait.")
 @json_option
 def start(
-    project: str, version: str, min_units: int, max_units: int | None, wait: bool, timeout: float, as_json: bool
+    project: str,
+    version: str,
+    min_units: int,
+    max_units: int | None,
+    runtime: sdk.Runtime | None,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
 ) -> None:
     """Host a trained model version so it answers detect-anomalies."""
     status(f"starting model {version} of {project}", enabled=not as_json)
-    model = _model(project, version).start(min_units, max_units, wait=wait, timeout=timeout)
+    model = _model(project, version).start(min_units, max_units, runtime=runtime, wait=wait, timeout=timeout)
     _show(model, as_json)
 
 

@@ -39,6 +39,10 @@ Algorithm = Literal[
 ]
 """The algorithms a server trains (the service model's `AlgorithmName` enum; `lv models train --algorithm`)."""
 ALGORITHMS: tuple[Algorithm, ...] = get_args(Algorithm)
+Runtime = Literal["onnxruntime", "openvino", "openvino-int8"]
+"""The inference runtimes a hosted model runs with (the service model's `Runtime` enum; `lv models start --runtime`):
+`openvino-int8` is quantised by the server, which refuses it (ValidationError) when it loses accuracy."""
+RUNTIMES: tuple[Runtime, ...] = get_args(Runtime)
 TRAINED = ("TRAINED", "STARTING_HOSTING", "HOSTED", "HOSTING_FAILED", "STOPPING_HOSTING", "SYSTEM_UPDATING")
 
 TrainingCallback = Callable[[TrainingJob], None]
@@ -70,6 +74,8 @@ class Model(TaggedResource):
     min_inference_units: int | None = None
     max_inference_units: int | None = None
     evaluation_end_timestamp: datetime | None = None
+    runtime: str | None = None
+    """The inference runtime the model is hosted with (or will be at its next start)."""
     shadow_pair: dict[str, str] | None = None
     """`LiveModelVersion` and `ShadowModelVersion` of the running shadow pair this version belongs to, if any."""
 
@@ -135,14 +141,18 @@ class Model(TaggedResource):
         min_units: int = 1,
         max_units: int | None = None,
         *,
+        runtime: Runtime | None = None,
         wait: bool = True,
         timeout: float = 600.0,
         progress: HostingCallback | None = None,
     ) -> Self:
-        """Host the model (StartModel); by default block until HOSTED."""
+        """Host the model (StartModel); by default block until HOSTED. `runtime` picks the inference runtime (default:
+        the model's, else the server's)."""
         body: dict[str, Any] = {"MinInferenceUnits": min_units}
         if max_units is not None:
             body["MaxInferenceUnits"] = max_units
+        if runtime is not None:
+            body["Runtime"] = runtime
         self.client.request("POST", self._path("start"), json_body=body, headers=client_token_header())
         return self.wait_hosted(timeout=timeout, progress=progress) if wait else self.refresh()
 
@@ -326,6 +336,7 @@ def create_model(
     weights: str | None = None,
     image_size: int | None = None,
     tile_size: int | str | None = None,
+    runtime: Runtime | None = None,
     description: str | None = None,
     output_s3_uri: str | None = None,
     tags: Mapping[str, str] | None = None,
@@ -340,6 +351,7 @@ def create_model(
         "BackboneWeights": weights,
         "ImageSize": image_size,
         "TileSize": str(tile_size) if tile_size is not None else None,
+        "Runtime": runtime,
         "Description": description,
         "Tags": [{"Key": key, "Value": value} for key, value in tags.items()] if tags else None,
     }

@@ -15,7 +15,7 @@ from sdk.pagination import paginate
 from sdk.resources._base import WireModel, client_token_header, resolve_client
 from sdk.resources.datasets import DatasetCollection
 from sdk.resources.detections import Detection, list_detections
-from sdk.resources.models import Algorithm, Model, create_model, list_models
+from sdk.resources.models import Algorithm, Model, Runtime, create_model, list_models
 from sdk.resources.packaging import PackagingJob, describe_packaging_job, list_packaging_jobs
 from sdk.resources.review import (
     AddedReviews,
@@ -118,6 +118,7 @@ class Project(TaggedResource):
         weights: str | None = None,
         image_size: int | None = None,
         tile_size: int | str | None = None,
+        runtime: Runtime | None = None,
         description: str | None = None,
         output_s3_uri: str | None = None,
         tags: Mapping[str, str] | None = None,
@@ -125,7 +126,7 @@ class Project(TaggedResource):
         """Start training a new model version (CreateModel); call `.wait()` on the result to block until trained.
 
         `tile_size` (pixels or "auto") trains and infers on tiles of the full-resolution images: small defects on
-        large images."""
+        large images. `runtime` is the one the model is hosted with when `start` names none."""
         return create_model(
             self.client,
             self.project_name,
@@ -134,6 +135,7 @@ class Project(TaggedResource):
             weights=weights,
             image_size=image_size,
             tile_size=tile_size,
+            runtime=runtime,
             description=description,
             output_s3_uri=output_s3_uri,
             tags=tags,

@@ -121,6 +121,8 @@ class Model(SQLModel, table=True):
     evaluation_end_at: datetime | None = None
     output_manifest_key: str | None = Field(default=None, max_length=1024)
     output_result_key: str | None = Field(default=None, max_length=1024)
+    runtime: str | None = Field(default=None, max_length=16)
+    """The inference runtime chosen at CreateModel or at the last StartModel; None: LV_HOSTING_RUNTIME."""
 
 
 class TrainingJob(SQLModel, table=True):

@@ -61,7 +61,7 @@ class RayServeBackend:
             ray_actor_options={"num_cpus": settings.ray_unit_num_cpus},
         )
         threads = max(1, int(settings.ray_unit_num_cpus))
-        application = unit.bind(read_artifacts(spec.artifacts_dir), settings.hosting_runtime, threads, max_batch)
+        application = unit.bind(read_artifacts(spec.artifacts_dir), spec.runtime, threads, max_batch)
         try:
             handle = serve.run(application, name=spec.key, route_prefix=None)
         except Exception as exc:

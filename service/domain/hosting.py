@@ -32,6 +32,7 @@ from service.domain.images import decode_image
 from service.domain.model_status import STARTABLE, STOPPABLE, ModelStatus, require_status
 from service.domain.review.policy import effective_policy
 from service.domain.review.routing import RoutedImage, RoutingOutcome, route_detection
+from service.domain.runtimes import model_runtime
 from service.domain.training_runs import ARTIFACTS_FOLDER, get_model
 from service.errors import ConflictException, ThrottlingException, ValidationException
 from service.hosting.backend import InferenceRequest, NotDeployed, Overloaded, Prediction
@@ -108,6 +109,7 @@ def _deploy(hosting: Hosting, model: Model) -> None:
         artifacts_prefix=_cached_prefix(model),
         min_units=units,
         max_units=maximum,
+        runtime=model_runtime(model, hosting.context.settings),
         on_result=on_result,
     )
 
@@ -120,9 +122,17 @@ def _abandon_if_gone(hosting: Hosting, model_id: int, key: str) -> None:
 
 
 def start_model(
-    work: UnitOfWork, hosting: Hosting, *, project_name: str, version: str, min_units: int, max_units: int | None
+    work: UnitOfWork,
+    hosting: Hosting,
+    *,
+    project_name: str,
+    version: str,
+    min_units: int,
+    max_units: int | None,
+    runtime: str | None = None,
 ) -> str:
-    """Record STARTING_HOSTING and start the units once the caller's transaction commits; returns the status."""
+    """Record STARTING_HOSTING and start the units once the caller's transaction commits; returns the status.
+    `runtime` (checked by the caller) replaces the model's recorded one; None keeps it."""
     if min_units < 1:
         raise ValidationException(f"MinInferenceUnits must be at least 1; got {min_units}.")
     if max_units is not None and max_units < min_units:
@@ -137,6 +147,8 @@ def start_model(
     model.status_message = f"Starting {min_units} inference unit(s)."
     model.min_inference_units = min_units
     model.max_inference_units = max_units or min_units
+    if runtime is not None:
+        model.runtime = runtime
     session.add(model)
     session.flush()
     snapshot = model.model_copy()

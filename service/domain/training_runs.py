@@ -100,6 +100,7 @@ def create_model(
     store: ObjectStore,
     description: str = "",
     kms_key_id: str | None = None,
+    runtime: str | None = None,
 ) -> tuple[Model, TrainingJob]:
     """Check the project's datasets, create the next model version in TRAINING and queue its training job (submitted
     to `jobs` once the unit of work commits)."""
@@ -122,6 +123,7 @@ def create_model(
         output_bucket=output.bucket,
         output_prefix=output.prefix,
         kms_key_id=kms_key_id,
+        runtime=runtime,
         artifacts_prefix=artifacts_prefix(output, service_bucket=store.bucket, project=project.name, version=version),
     )
     session.add(model)

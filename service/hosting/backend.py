@@ -16,12 +16,14 @@ from service.engine.postprocess import ClassArea
 
 @dataclass(frozen=True)
 class DeploymentSpec:
-    """One hosted model version: where its artefacts are (a local folder) and how many units it may use."""
+    """One hosted model version: where its artefacts are (a local folder), the runtime that runs them
+    (`onnxruntime`, `openvino` or `openvino-int8`) and how many units it may use."""
 
     key: str
     artifacts_dir: Path
     min_units: int
     max_units: int
+    runtime: str = "onnxruntime"
 
 
 @dataclass(frozen=True)

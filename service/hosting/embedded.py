@@ -13,8 +13,8 @@ from service.hosting.predictor import BatchPredictor
 
 log = logging.getLogger("openlv.hosting")
 
-PredictorLoader = Callable[[Path, int], BatchPredictor]
-"""(artifacts_dir, intra-op threads) -> a loaded predictor."""
+PredictorLoader = Callable[[Path, int, str], BatchPredictor]
+"""(artifacts_dir, intra-op threads, runtime) -> a loaded predictor."""
 
 
 class EmbeddedBackend:
@@ -47,7 +47,7 @@ class EmbeddedBackend:
         )
         pool = UnitPool(
             spec.key,
-            lambda: self.load_predictor(spec.artifacts_dir, threads),
+            lambda: self.load_predictor(spec.artifacts_dir, threads, spec.runtime),
             min_units=spec.min_units,
             max_units=spec.max_units,
             options=options,

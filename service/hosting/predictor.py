@@ -14,7 +14,7 @@ from service.engine.inference import (
     read_palette,
     read_tiling,
 )
-from service.engine.inference.layout import METADATA_FILE, ONNX_FILE, OPENVINO_DIR, OPENVINO_FILE
+from service.engine.inference.layout import METADATA_FILE, ONNX_FILE, OPENVINO_DIR, OPENVINO_FILE, OPENVINO_INT8_DIR
 from service.engine.palette import ClassPalette
 from service.hosting.backend import DeploymentError
 
@@ -54,12 +54,14 @@ def model_image_size(artifacts_dir: Path) -> int:
 
 
 def load_predictor(artifacts_dir: Path, *, runtime: str, threads: int) -> BatchPredictor:
-    """A warmed-up predictor for the artefacts in `artifacts_dir`, with `threads` intra-op threads."""
+    """A warmed-up predictor for the artefacts in `artifacts_dir`, with `threads` intra-op threads; `runtime` is
+    `openvino` (f32 IR), `openvino-int8` (the INT8 IR) or ONNX Runtime for anything else."""
     try:
         tiling, palette = read_tiling(artifacts_dir), read_palette(artifacts_dir)
-        if runtime == "openvino":
+        if runtime in ("openvino", "openvino-int8"):
+            folder = OPENVINO_DIR if runtime == "openvino" else OPENVINO_INT8_DIR
             inferencer: Inferencer = OpenVinoInferencer(
-                artifacts_dir / OPENVINO_DIR / OPENVINO_FILE, threads, tiling=tiling, palette=palette
+                artifacts_dir / folder / OPENVINO_FILE, threads, tiling=tiling, palette=palette
             )
         else:
             inferencer = OnnxInferencer(artifacts_dir / ONNX_FILE, threads, tiling=tiling, palette=palette)

@@ -48,6 +48,7 @@ class HostingRuntime:
         artifacts_prefix: str,
         min_units: int,
         max_units: int,
+        runtime: str,
         on_result: Callable[[str | None], None],
     ) -> None:
         """Start a deployment in the background; `on_result(None)` once it serves, else `on_result(reason)`."""
@@ -56,7 +57,9 @@ class HostingRuntime:
             try:
                 directory = self.cache.fetch(artifacts_prefix)
                 self.backend.start(
-                    DeploymentSpec(key=key, artifacts_dir=directory, min_units=min_units, max_units=max_units)
+                    DeploymentSpec(
+                        key=key, artifacts_dir=directory, min_units=min_units, max_units=max_units, runtime=runtime
+                    )
                 )
             except DeploymentError as exc:
                 on_result(str(exc))

@@ -30,7 +30,7 @@ class Fixture:
             "shadow": BrightnessPredictor(self.shadow_gate),
         }
         self.backend = EmbeddedBackend(
-            lambda directory, _threads: self.predictors[directory.name],
+            lambda directory, _threads, _runtime: self.predictors[directory.name],
             cpu_cores=2,
             queue_per_unit=1,
             max_batch=1,
@@ -130,7 +130,7 @@ def test_the_sample_percent_decides_which_requests_are_copied(setup: Fixture) ->
 
 def test_routes_name_the_pair_from_either_model_and_swap_whole() -> None:
     backend = EmbeddedBackend(
-        lambda directory, _threads: BrightnessPredictor(),
+        lambda directory, _threads, _runtime: BrightnessPredictor(),
         cpu_cores=1,
         queue_per_unit=1,
         max_batch=1,

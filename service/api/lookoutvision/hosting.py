@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel
 
 from service.api.deps import ClientToken, Context
-from service.domain import hosting
+from service.domain import hosting, quantisation
 from service.domain.idempotency import run_idempotent
 from service.domain.review.routing import RoutingOutcome
 from service.hosting.backend import Prediction
@@ -26,6 +26,7 @@ HostingService = Annotated[hosting.Hosting, Depends(get_hosting)]
 class StartModelRequest(BaseModel):
     MinInferenceUnits: int
     MaxInferenceUnits: int | None = None
+    Runtime: str | None = None
 
 
 @router.post("/projects/{project_name}/models/{model_version}/start", status_code=202)
@@ -37,6 +38,9 @@ def start_model(
     service: HostingService,
     client_token: ClientToken = None,
 ) -> dict[str, Any]:
+    runtime = quantisation.prepare_runtime(
+        service, project_name=project_name, version=model_version, requested=body.Runtime
+    )
     return run_idempotent(
         context.engine,
         operation="StartModel",
@@ -50,6 +54,7 @@ def start_model(
                 version=model_version,
                 min_units=body.MinInferenceUnits,
                 max_units=body.MaxInferenceUnits,
+                runtime=runtime,
             )
         },
     )

@@ -14,6 +14,7 @@ from service.domain import hosting, model_deletion, projects, shadow_traffic, ta
 from service.domain.algorithms import choose_training
 from service.domain.evaluation import MANIFEST, RESULT, recorded_output
 from service.domain.idempotency import run_idempotent
+from service.domain.runtimes import check_runtime, model_runtime
 from service.jobs.runner import JobRunner
 from service.settings import Settings
 
@@ -51,6 +52,7 @@ class CreateModelRequest(BaseModel):
     BackboneWeights: str | None = Field(default=None, min_length=1, max_length=1024)
     ImageSize: int | None = Field(default=None, ge=64, le=1024)
     TileSize: str | None = Field(default=None, pattern=r"^(auto|[0-9]{1,5})$")
+    Runtime: str | None = None
 
 
 def _arn(settings: Settings, project: Project, model: Model) -> str:
@@ -79,6 +81,7 @@ def model_description(settings: Settings, project: Project, model: Model, status
         **model_metadata(settings, project, model, status_message),
         "OutputConfig": {"S3Location": {"Bucket": model.output_bucket, "Prefix": model.output_prefix}},
         "Hyperparameters": model.hyperparameters,
+        "Runtime": model_runtime(model, settings),
     }
     if model.kms_key_id:
         description["KmsKeyId"] = model.kms_key_id
@@ -123,6 +126,7 @@ def create_model(
             store=context.store,
             description=body.Description,
             kms_key_id=body.KmsKeyId,
+            runtime=check_runtime(body.Runtime),
         )
         project = work.session.get(Project, model.project_id)
         assert project is not None
