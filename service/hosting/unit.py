@@ -27,6 +27,7 @@ _POLL_S = 0.1
 class Job:
     request: InferenceRequest
     future: "Future[Prediction]" = field(default_factory=Future)
+    queued_at: float = field(default_factory=time.perf_counter)
 
 
 class InferenceUnit:
@@ -107,6 +108,7 @@ class InferenceUnit:
         try:
             images = np.stack([job.request.image for job in batch]) if len(batch) > 1 else batch[0].request.image[None]
             result = predictor.predict(images)
+            inference = time.perf_counter() - started
             for index, job in enumerate(batch):
                 height, width = job.request.image.shape[:2]
                 score, anomaly_map = float(result.pred_score[index]), result.anomaly_map[index]
@@ -128,6 +130,7 @@ class InferenceUnit:
                         anomaly_map=np.asarray(anomaly_map, dtype=np.float32),
                         anomalies=verdict.anomalies,
                         background_color=verdict.background_color,
+                        stages={"queue": started - job.queued_at, "inference": inference, **verdict.stages},
                     )
                 )
         except Exception as exc:
