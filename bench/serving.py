@@ -141,6 +141,16 @@ def measure_raw(folder: Path, bodies: list[bytes], requests: int, cores: int) ->
     return [single, batched]
 
 
+def best_of(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """A raw row measured before and after the service rows, each figure the better of the two (on a shared machine
+    the baseline is then the strictest the run saw)."""
+    best = dict(before)
+    for name, pick in (("p50_ms", min), ("p99_ms", min), ("images_per_s", max), ("cpu_ms_per_image", min)):
+        if before.get(name) is not None and after.get(name) is not None:
+            best[name] = pick(before[name], after[name])
+    return best
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -381,13 +391,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lv-bench-serving-") as scratch:
         work = Path(scratch)
         folder, bodies = train_model(work, args.model, args.image_size, args.dataset)
-        raw = measure_raw(folder, bodies, args.requests, cores)
-        rows = {"raw_single": raw[0], "raw_batch": raw[1]}
-        rows["torch_eager_c1"] = measure_eager(folder, bodies, args.requests, cores)
+        raw_before = measure_raw(folder, bodies, args.requests, cores)
+        eager = measure_eager(folder, bodies, args.requests, cores)
         service, stages = measure_service(work / "home", folder, bodies, args.requests, py_spy=args.py_spy)
-        rows.update(service)
         openvino, _ = measure_service(work / "home-openvino", folder, bodies, args.requests, runtime="openvino")
-        rows.update(openvino)
+        raw_after = measure_raw(folder, bodies, args.requests, cores)
+        rows = {
+            "raw_single": best_of(raw_before[0], raw_after[0]),
+            "raw_batch": best_of(raw_before[1], raw_after[1]),
+            "torch_eager_c1": eager,
+            **service,
+            **openvino,
+        }
     breakdown = stage_breakdown(stages)
     result = {
         "model": args.model,

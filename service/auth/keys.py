@@ -94,6 +94,10 @@ class KeyStore:
         secret = self._fernet.decrypt(row.encrypted_secret.encode()).decode()
         return StoredKey(secret_access_key=secret, role=Role(row.role))
 
+    def cached(self, access_key_id: str) -> StoredKey | None:
+        """The key if it is cached and fresh (never touches the database)."""
+        return self._cache.peek(access_key_id)
+
     def secret_for(self, access_key_id: str) -> str | None:
         stored = self.lookup(access_key_id)
         return stored.secret_access_key if stored else None

@@ -19,7 +19,7 @@ from service.hosting.verdict import BACKGROUND_LABEL
 router = APIRouter()
 
 
-def get_hosting(request: Request) -> hosting.Hosting:
+async def get_hosting(request: Request) -> hosting.Hosting:
     return request.app.state.hosting
 
 
