@@ -10,7 +10,8 @@ and measures:
 * raw: `OnnxInferencer` with one thread per core: `predict_image` one request at a time (decode, graph,
   post-processing) with its CPU ms per image (process time), and `predict` on batches of 16 decoded images (the graph
   alone, the strictest baseline);
-* torch eager: the same model in torch eager behind a plain FastAPI endpoint (`bench/serving_eager.py`), c=1;
+* torch eager: the same model in torch eager behind a plain FastAPI endpoint (`bench/serving_eager.py`), c=1, a
+  quarter of the requests (it is the slowest row);
 * service (ONNX Runtime): DetectAnomalies at concurrency 1 (one unit, all cores), then 4 and 16 (two units, one core
   each), sent by the lean load generator (`bench/serving_load.py`: signed ahead, http.client), plus one boto3 row at
   c=1 (the user's view). Each row has the server's CPU ms per request (its /proc CPU time over the run); the c=1 run's
@@ -392,7 +393,7 @@ def main() -> None:
         work = Path(scratch)
         folder, bodies = train_model(work, args.model, args.image_size, args.dataset)
         raw_before = measure_raw(folder, bodies, args.requests, cores)
-        eager = measure_eager(folder, bodies, args.requests, cores)
+        eager = measure_eager(folder, bodies, max(8, args.requests // 4), cores)
         service, stages = measure_service(work / "home", folder, bodies, args.requests, py_spy=args.py_spy)
         openvino, _ = measure_service(work / "home-openvino", folder, bodies, args.requests, runtime="openvino")
         raw_after = measure_raw(folder, bodies, args.requests, cores)
