@@ -194,10 +194,15 @@ async def describe_shadow_comparison(
 
 @router.post(SHADOW + "/review")
 def send_shadow_disagreements_to_review(
-    project_name: str, model_version: str, body: SendShadowDisagreementsToReviewRequest, context: Context
+    project_name: str,
+    model_version: str,
+    body: SendShadowDisagreementsToReviewRequest,
+    context: Context,
+    service: HostingService,
 ) -> dict[str, Any]:
     if not 1 <= body.MaxTasks <= 1000:
         raise ValidationException(f"MaxTasks must be 1 to 1000; got {body.MaxTasks}.")
+    service.runtime.shadows.flush()  # the shadow results of requests already answered, as the comparison reads them
     sent = shadow_review.send_disagreements_to_review(
         context.engine, context.store, project_name=project_name, version=model_version, limit=body.MaxTasks
     )
