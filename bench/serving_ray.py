@@ -55,16 +55,21 @@ def ray_environment(cores: int) -> Iterator[None]:
             os.environ.update(before)
 
 
-def side_by_side(embedded: list[dict[str, Any]], on_ray: list[dict[str, Any]]) -> str:
+SERVICE_ROWS = (("service_c1", 1, 1), ("service_c4", 4, 2), ("service_c16", 16, 2))
+"""(row key, concurrency, units) of the service rows both executors measure."""
+
+
+def side_by_side(embedded: dict[str, dict[str, Any]], on_ray: dict[str, dict[str, Any]]) -> str:
     """Per concurrency level: p50 and images/s of both executors, and Ray's throughput relative to embedded."""
     lines = [
         "| concurrency | units | embedded p50 ms | ray p50 ms | embedded images/s | ray images/s | ray / embedded |",
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for left, right in zip(embedded, on_ray, strict=True):
+    for key, concurrency, units in SERVICE_ROWS:
+        left, right = embedded[key], on_ray[f"ray_{key}"]
         ratio = right["images_per_s"] / left["images_per_s"] if left["images_per_s"] else float("nan")
         lines.append(
-            f"| {left['concurrency']} | {left['units']} | {left['p50_ms']:.1f} | {right['p50_ms']:.1f} | "
+            f"| {concurrency} | {units} | {left['p50_ms']:.1f} | {right['p50_ms']:.1f} | "
             f"{left['images_per_s']:.1f} | {right['images_per_s']:.1f} | {ratio:.2f} |"
         )
     return "\n".join(lines)

@@ -25,7 +25,7 @@ class AppContext:
         home.mkdir(parents=True, exist_ok=True)
         engine = build_engine(settings.resolved_database_url)
         upgrade_to_head(engine)
-        keys = KeyStore(engine, settings.master_key_file)
+        keys = KeyStore(engine, settings.master_key_file, cache_ttl_s=settings.auth_key_cache_ttl_s)
         ensure_admin_credentials(keys, settings.keys_file, settings.region, seed=settings.admin_key_pair)
         return cls(settings=settings, engine=engine, store=build_store(settings), keys=keys)
 

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     admin_secret_access_key: SecretStr | None = Field(
         default=None, min_length=30, max_length=128, description="The secret of LV_ADMIN_ACCESS_KEY_ID."
     )
+    auth_key_cache_ttl_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds an access key's secret and role are cached; a key deleted or changed through another API "
+        "replica stops working within this time (0: read per request).",
+    )
     public_api_docs: bool = Field(
         default=False,
         description="Serve /docs and /openapi.json to anyone; when false only signed requests get /openapi.json.",
@@ -110,6 +116,13 @@ class Settings(BaseSettings):
     )
     hosting_cache_dir: str | None = Field(
         default=None, description="Where model artefacts are copied for serving; LV_HOME/hosting-cache when unset."
+    )
+
+    hosting_settings_ttl_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="Seconds DetectAnomalies reuses a hosted model's status, threshold and review policy before reading "
+        "them again (changes made here apply at once; through another API replica, within this time).",
     )
 
     weights_dir: Path | None = Field(

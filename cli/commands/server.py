@@ -31,4 +31,4 @@ def server(host: str | None, port: int | None, home: Path | None) -> None:
     click.echo(f"  credentials:   {settings.keys_file}   (profile 'openlv', mode 0600)")
     click.echo(f"  data:          {settings.resolved_home}")
     click.echo(f"  weights:       {settings.resolved_weights_dir}   (lv weights import PATH)")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", http="httptools", loop="uvloop")

@@ -47,7 +47,7 @@ class RequestGuard:
             if session.has_session_cookie(request):
                 await run_in_threadpool(_check_session, request, context)
             else:
-                await run_in_threadpool(_check_signature_headers, context, headers)
+                await _check_signature_headers(context, headers)
         limit = body_limit(operation_of(scope["method"], scope["path"]), context.settings)
         length = headers.get("content-length")
         if length is None:
@@ -67,10 +67,13 @@ def _check_session(request: Request, context: AppContext) -> None:
         raise AccessDeniedException("The console session has expired or is invalid; sign in again.")
 
 
-def _check_signature_headers(context: AppContext, headers: Headers) -> None:
+async def _check_signature_headers(context: AppContext, headers: Headers) -> None:
+    """Parsed on the event loop; the key is looked up in a worker thread only when it is not cached."""
     signed = SignedRequest(
         method="", url="", headers={name.lower(): value for name, value in headers.items()}, body=b""
     )
     authorization = parse_authorization(signed)
-    if context.keys.secret_for(authorization.access_key_id) is None:
+    key_id = authorization.access_key_id
+    known = context.keys.cached(key_id) or await run_in_threadpool(context.keys.lookup, key_id)
+    if known is None:
         raise AccessDeniedException("The security token included in the request is invalid: unknown access key.")

@@ -1,5 +1,7 @@
 """The FastAPI dependency that admits only correctly signed requests, from keys whose role may call the operation."""
 
+import time
+
 from fastapi import Request
 
 from service.auth import session
@@ -12,7 +14,8 @@ from service.errors import AccessDeniedException
 
 async def require_signature(request: Request) -> str:
     """Verify the request's SigV4 signature (or console session) and the key's role (`service.auth.roles`); returns
-    the caller's access key id."""
+    the caller's access key id. The time it took is kept as `request.state.auth_seconds` (for Server-Timing)."""
+    started = time.perf_counter()
     context: AppContext = request.app.state.context
     if not context.settings.auth_enabled:
         return "anonymous"
@@ -49,4 +52,5 @@ async def require_signature(request: Request) -> str:
     verify(signed, authorization, key.secret_access_key)
     authorize(key.role, operation_name(request.scope["route"]))
     request.state.access_key_id = authorization.access_key_id
+    request.state.auth_seconds = time.perf_counter() - started
     return authorization.access_key_id

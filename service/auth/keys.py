@@ -1,13 +1,13 @@
 """Access keys: secrets encrypted at rest with a master key kept in LV_HOME (mode 0600), never logged; each key's role.
 
 SigV4 needs the secret itself to recompute a signature, so secrets are encrypted (Fernet), not hashed. The store caches
-each key's secret and role; deleting a key evicts it, so a deleted key is refused from the next request on.
+each key's secret and role for `LV_AUTH_KEY_CACHE_TTL_S` seconds: deleting a key here evicts it, so it is refused from
+the next request on; a key deleted (or its role changed) through another API replica is refused within the TTL.
 """
 
 import os
 import secrets
 import string
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,12 +17,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from service.auth.roles import Role
+from service.caching import TtlCache
 from service.db.engine import transaction
 from service.db.models import AccessKey
 from service.errors import ConflictException, ResourceNotFoundException, ValidationException
 
 _KEY_ALPHABET = string.ascii_uppercase + string.digits
 CREDENTIALS_PROFILE = "openlv"
+DEFAULT_CACHE_TTL_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -55,15 +57,13 @@ def write_private(path: Path, data: bytes) -> None:
 
 
 class KeyStore:
-    def __init__(self, engine: Engine, master_key_file: Path) -> None:
+    def __init__(self, engine: Engine, master_key_file: Path, *, cache_ttl_s: float = DEFAULT_CACHE_TTL_S) -> None:
         self._engine = engine
         if not master_key_file.exists():
             write_private(master_key_file, Fernet.generate_key())
         self._fernet = Fernet(master_key_file.read_bytes())
-        self._cache: dict[str, StoredKey] = {}
-        # Held while the cache is filled from the database and while it is evicted, so a lookup racing a delete
-        # cannot put the deleted key back after the eviction.
-        self._cache_lock = threading.Lock()
+        # A lookup racing a delete cannot put the deleted key back: the cache keeps no load that began before a discard.
+        self._cache: TtlCache[StoredKey | None] = TtlCache(cache_ttl_s)
 
     def create(self, *, role: Role, description: str = "", pair: tuple[str, str] | None = None) -> IssuedKey:
         """A new key with a random id and secret, or with `pair` (the first admin key a deployment names)."""
@@ -82,16 +82,21 @@ class KeyStore:
         return IssuedKey(record=record, secret_access_key=secret)
 
     def lookup(self, access_key_id: str) -> StoredKey | None:
-        """The key's secret and role, or None when there is no such key."""
-        with self._cache_lock:
-            if access_key_id not in self._cache:
-                with transaction(self._engine) as session:
-                    row = session.get(AccessKey, access_key_id)
-                if row is None:
-                    return None
-                secret = self._fernet.decrypt(row.encrypted_secret.encode()).decode()
-                self._cache[access_key_id] = StoredKey(secret_access_key=secret, role=Role(row.role))
-            return self._cache[access_key_id]
+        """The key's secret and role, or None when there is no such key (an unknown id is not cached, so a key created
+        through another replica works at once)."""
+        return self._cache.get(access_key_id, lambda: self._load(access_key_id))
+
+    def _load(self, access_key_id: str) -> StoredKey | None:
+        with transaction(self._engine) as session:
+            row = session.get(AccessKey, access_key_id)
+        if row is None:
+            return None
+        secret = self._fernet.decrypt(row.encrypted_secret.encode()).decode()
+        return StoredKey(secret_access_key=secret, role=Role(row.role))
+
+    def cached(self, access_key_id: str) -> StoredKey | None:
+        """The key if it is cached and fresh (never touches the database)."""
+        return self._cache.peek(access_key_id)
 
     def secret_for(self, access_key_id: str) -> str | None:
         stored = self.lookup(access_key_id)
@@ -139,8 +144,7 @@ class KeyStore:
                     resource_id=access_key_id,
                     resource_type="ACCESS_KEY",
                 )
-        with self._cache_lock:
-            self._cache.pop(access_key_id, None)
+        self._cache.discard(access_key_id)
 
     def has_keys(self) -> bool:
         with transaction(self._engine) as session:

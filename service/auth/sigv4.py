@@ -2,6 +2,8 @@
 
 Rather than re-implementing SigV4, the expected signature is computed with botocore's `SigV4Auth` from the request as
 received (method, path, query, the headers the client says it signed, the payload hash) and compared in constant time.
+The signing key (four HMACs of the secret, the date, the region and the service) changes once a day per key, so it is
+derived once and kept (`signing_key`).
 """
 
 import hashlib
@@ -9,6 +11,7 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -55,10 +58,23 @@ class _ReceivedRequestSigner(SigV4Auth):
     def payload(self, request: AWSRequest) -> str:
         return self._payload_hash
 
+    def signature(self, string_to_sign: str, request: AWSRequest) -> str:
+        key = signing_key(self.credentials.secret_key, request.context["timestamp"][0:8], self._region_name)
+        return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+
     def expected_signature(self, request: AWSRequest, timestamp: str) -> str:
         request.context["timestamp"] = timestamp
         canonical = self.canonical_request(request)
         return self.signature(self.string_to_sign(request, canonical), request)
+
+
+@lru_cache(maxsize=1024)
+def signing_key(secret_key: str, date: str, region: str) -> bytes:
+    """SigV4's derived key for one secret, day (YYYYMMDD) and region."""
+    key = f"AWS4{secret_key}".encode()
+    for part in (date, region, SERVICE_NAME, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
 
 
 def parse_authorization(request: SignedRequest, now: datetime | None = None) -> Authorization:

@@ -15,10 +15,12 @@ backend outlive any API replica, and a replica that starts leaves the deployment
 runtime is built by `service.wiring.open_hosting`; this module only uses it.
 """
 
+import asyncio
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import anyio
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
@@ -28,9 +30,9 @@ from service.db.engine import UnitOfWork, transaction
 from service.db.models import Model, utcnow
 from service.domain import shadow_traffic
 from service.domain.detections import DetectionRecord
+from service.domain.hosted_targets import HostedTargets
 from service.domain.images import decode_image
 from service.domain.model_status import STARTABLE, STOPPABLE, ModelStatus, require_status
-from service.domain.review.policy import effective_policy
 from service.domain.review.routing import RoutedImage, RoutingOutcome, route_detection
 from service.domain.runtimes import model_runtime
 from service.domain.training_runs import ARTIFACTS_FOLDER, get_model
@@ -45,6 +47,12 @@ class Hosting:
 
     context: AppContext
     runtime: HostingRuntime
+    targets: HostedTargets = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.targets = HostedTargets(
+            self.context.engine, self.runtime.shadows, self.context.settings.hosting_settings_ttl_s
+        )
 
     @property
     def engine(self) -> Engine:
@@ -221,36 +229,55 @@ class Detected:
     prediction: Prediction
     review: RoutingOutcome | None = None
     """Whether the project's review policy routed the detection to a reviewer; None without a policy."""
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds spent by stage (lookup, decode, queue, inference, postprocess, mask, review, log)."""
 
 
-def detect_anomalies(
+INLINE_DECODE_BYTES = 1024 * 1024
+"""Bodies up to this size are decoded on the event loop (about a millisecond); larger ones in a worker thread."""
+
+
+async def detect_anomalies(
     hosting: Hosting, *, project_name: str, version: str, body: bytes, content_type: str, caller: str
 ) -> Detected:
-    """Judge one image with a hosted model at its current threshold (read per request), route it to human review
-    when the review policy (also read per request) says so, and log the detection. A model in a running shadow pair
-    is answered by the pair's live model, and the shadow gets a copy (`shadow_traffic`)."""
+    """Judge one image with a hosted model at its current threshold, route it to human review when the review policy
+    says so, and log the detection. The model's status, threshold and policy come from `HostedTargets` (no database
+    transaction while they are cached); the request waits for its unit without holding a thread. A model in a running
+    shadow pair is answered by the pair's live model, and the shadow gets a copy (`shadow_traffic`)."""
     started = time.perf_counter()
-    with transaction(hosting.engine) as session:
-        model = get_model(session, project_name=project_name, version=version)
-        model, shadow = shadow_traffic.answering_model(session, hosting.runtime.shadows, model)
-        if model.status != ModelStatus.HOSTED:
-            raise _not_hosted(project_name, model)
-        policy = effective_policy(session, project_id=model.project_id, model_version=model.version)
+    target = hosting.targets.cached(project_name, version)
+    if target is None:
+        target = await anyio.to_thread.run_sync(hosting.targets.load, project_name, version)
+    model = target.model
+    if model.status != ModelStatus.HOSTED:
+        raise _not_hosted(project_name, model)
     assert model.id is not None
-    image = decode_image(body, content_type=content_type, settings=hosting.context.settings)
-    prediction = _infer(hosting, model, project_name, InferenceRequest(image.pixels, model.image_threshold))
+    looked_up = time.perf_counter()
+    settings = hosting.context.settings
+    if len(body) <= INLINE_DECODE_BYTES:
+        image = decode_image(body, content_type=content_type, settings=settings)
+    else:
+        image = await anyio.to_thread.run_sync(lambda: decode_image(body, content_type=content_type, settings=settings))
+    decoded = time.perf_counter()
+    prediction = await _infer(hosting, model, project_name, InferenceRequest(image.pixels, model.image_threshold))
+    inferred = time.perf_counter()
     detected_at = utcnow()
     review = None
-    if policy is not None:
-        review = route_detection(
-            hosting.context,
-            policy=policy,
-            model=model,
-            prediction=prediction,
-            image=RoutedImage(data=body, image_format=image.format, width=image.width, height=image.height),
-            detected_at=detected_at,
-            caller=caller,
+    if target.policy is not None:
+        policy = target.policy
+        routed = RoutedImage(data=body, image_format=image.format, width=image.width, height=image.height)
+        review = await anyio.to_thread.run_sync(
+            lambda: route_detection(
+                hosting.context,
+                policy=policy,
+                model=model,
+                prediction=prediction,
+                image=routed,
+                detected_at=detected_at,
+                caller=caller,
+            )
         )
+    reviewed = time.perf_counter()
     record = DetectionRecord(
         model_id=model.id,
         model_version=model.version,
@@ -260,7 +287,7 @@ def detect_anomalies(
         threshold=model.image_threshold,
         confidence=prediction.confidence,
         anomaly_fraction=prediction.anomaly_fraction,
-        latency_ms=1000.0 * (time.perf_counter() - started),
+        latency_ms=1000.0 * (reviewed - started),
         image=body,
         image_format=image.format,
         width=image.width,
@@ -269,12 +296,21 @@ def detect_anomalies(
     )
     hosting.runtime.recorder.record(record)
     shadow_traffic.observe(
-        hosting.runtime.shadows, shadow, record=record, pixels=image.pixels, prediction=prediction, review=review
+        hosting.runtime.shadows, target.shadow, record=record, pixels=image.pixels, prediction=prediction, review=review
     )
-    return Detected(model_version=model.version, prediction=prediction, review=review)
+    unit = prediction.stages
+    stages = {
+        "lookup": looked_up - started,
+        "decode": decoded - looked_up,
+        **unit,
+        "wait": max(0.0, inferred - decoded - sum(unit.values())),
+        "review": reviewed - inferred,
+        "log": time.perf_counter() - reviewed,
+    }
+    return Detected(model_version=model.version, prediction=prediction, review=review, stages=stages)
 
 
-def _infer(hosting: Hosting, model: Model, project_name: str, request: InferenceRequest) -> Prediction:
+async def _infer(hosting: Hosting, model: Model, project_name: str, request: InferenceRequest) -> Prediction:
     timeout = hosting.runtime.settings.hosting_request_timeout_s
     try:
         future = hosting.runtime.backend.submit(deployment_key(model), request)
@@ -286,7 +322,8 @@ def _infer(hosting: Hosting, model: Model, project_name: str, request: Inference
     except NotDeployed:
         raise _not_hosted(project_name, model) from None
     try:
-        return future.result(timeout=timeout)
+        with anyio.fail_after(timeout):
+            return await asyncio.wrap_future(future)
     except TimeoutError:
         future.cancel()
         raise ThrottlingException(

@@ -5,7 +5,7 @@ implement the same protocol with replicas. The domain sees deployments, requests
 """
 
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -42,7 +42,8 @@ class Prediction:
     the mask covers, 0..1; mask_png: the anomaly mask at the image's size, one colour per class, as a PNG;
     anomaly_map: the normalised anomaly map at the model's resolution (what a review task's heatmap is drawn from);
     anomalies: each defect class the mask shows, with its colour and area (0..100): the model's classes, or
-    `anomaly` for a model without any; background_color: the mask's background, the colour `background` is named with.
+    `anomaly` for a model without any; background_color: the mask's background, the colour `background` is named with;
+    stages: seconds the unit spent on this image by stage (queue, inference, postprocess, mask), for Server-Timing.
     """
 
     score: float
@@ -53,6 +54,7 @@ class Prediction:
     anomaly_map: np.ndarray | None = None
     anomalies: tuple[ClassArea, ...] = ()
     background_color: str = "#FFFFFF"
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

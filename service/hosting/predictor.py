@@ -64,7 +64,9 @@ def load_predictor(artifacts_dir: Path, *, runtime: str, threads: int) -> BatchP
                 artifacts_dir / folder / OPENVINO_FILE, threads, tiling=tiling, palette=palette
             )
         else:
-            inferencer = OnnxInferencer(artifacts_dir / ONNX_FILE, threads, tiling=tiling, palette=palette)
+            inferencer = OnnxInferencer(
+                artifacts_dir / ONNX_FILE, threads, tiling=tiling, palette=palette, spinning=False
+            )
         predictor = EnginePredictor(inferencer)
         size = model_image_size(artifacts_dir)
         predictor.predict(np.full((1, size, size, 3), 128, dtype=np.uint8))

@@ -25,6 +25,7 @@ _POLL_S = 0.1
 class Job:
     request: InferenceRequest
     future: "Future[Prediction]" = field(default_factory=Future)
+    queued_at: float = field(default_factory=time.perf_counter)
 
 
 class InferenceUnit:
@@ -105,6 +106,7 @@ class InferenceUnit:
         try:
             predictions = predict_batch(predictor, [job.request for job in batch])
             for job, prediction in zip(batch, predictions, strict=True):
+                prediction.stages["queue"] = started - job.queued_at
                 job.future.set_result(prediction)
         except Exception as exc:
             log.exception("inference unit %s failed a batch of %d", self.name, len(batch))

@@ -16,7 +16,8 @@ answers every defect as `anomaly`, red on white.
 """
 
 import io
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
@@ -37,7 +38,8 @@ UNCLASSIFIED = ClassPalette((DefectClass(ANOMALY_LABEL, ANOMALY_COLOR),), BACKGR
 @dataclass(frozen=True)
 class Verdict:
     """is_anomalous, confidence, anomaly_fraction (0..1), the mask PNG painted in the palette's colours, and each
-    class the mask shows (area 0..100) with the background colour the answer names."""
+    class the mask shows (area 0..100) with the background colour the answer names; `stages`: seconds spent on
+    post-processing and on encoding the mask."""
 
     is_anomalous: bool
     confidence: float
@@ -45,6 +47,7 @@ class Verdict:
     mask_png: bytes
     anomalies: tuple[ClassArea, ...]
     background_color: str
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 def verdict_confidence(score: float, threshold: float) -> float:
@@ -56,12 +59,14 @@ def verdict_confidence(score: float, threshold: float) -> float:
 
 def mask_png(class_mask: np.ndarray, palette: ClassPalette = UNCLASSIFIED) -> bytes:
     """A palette PNG of a uint8 (H, W) class mask (0 background, k the palette's k-th class) in the palette's
-    colours (the ones `Anomalies` names): by default background white, anomaly red."""
-    image = Image.fromarray(np.asarray(class_mask, dtype=np.uint8), mode="L").convert("P")
+    colours (the ones `Anomalies` names): by default background white, anomaly red. It is stored with as few bits per
+    pixel as the palette needs (1 bit for a model without classes) and the fastest zlib level."""
     colours = [palette.background, *(defect.color for defect in palette.classes)]
+    image = Image.fromarray(np.asarray(class_mask, dtype=np.uint8), mode="P")
     image.putpalette([channel for colour in colours for channel in hex_rgb(colour)])
+    bits = next(depth for depth in (1, 2, 4, 8) if len(colours) <= 2**depth)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False, compress_level=1)
+    image.save(buffer, format="PNG", optimize=False, compress_level=1, bits=bits)
     return buffer.getvalue()
 
 
@@ -76,6 +81,7 @@ def judge(
 ) -> Verdict:
     """The verdict for one image of size (height, width); `palette` and `class_scores` (K, h, w) are the model's."""
     named = palette or UNCLASSIFIED
+    started = time.perf_counter()
     detection = postprocess(
         np.float32(score),
         anomaly_map,
@@ -85,11 +91,14 @@ def judge(
         class_scores=class_scores,
         palette=named,
     )
+    judged = time.perf_counter()
+    mask = mask_png(detection.class_mask, named)
     return Verdict(
         is_anomalous=detection.is_anomalous,
         confidence=verdict_confidence(detection.score, image_threshold),
         anomaly_fraction=detection.area_percentage / 100.0,
-        mask_png=mask_png(detection.class_mask, named),
+        mask_png=mask,
         anomalies=detection.classes,
         background_color=named.background,
+        stages={"postprocess": judged - started, "mask": time.perf_counter() - judged},
     )

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from service.engine.palette import ClassPalette, DefectClass
+from service.engine.palette import ClassPalette, DefectClass, hex_rgb
 from service.hosting.autoscaling import ScalingPolicy, desired_units
-from service.hosting.verdict import judge, verdict_confidence
+from service.hosting.verdict import judge, mask_png, verdict_confidence
 
 
 @pytest.mark.parametrize("threshold", [0.2, 0.5, 0.9])
@@ -83,3 +83,21 @@ def test_a_model_without_classes_answers_anomaly_in_red_on_white() -> None:
     assert verdict.background_color == "#FFFFFF"
     painted = np.asarray(Image.open(io.BytesIO(verdict.mask_png)).convert("RGB"))
     assert (painted[2:4, 2:4] == [255, 0, 0]).all() and (painted[0] == 255).all()
+
+
+@pytest.mark.parametrize(("classes", "bit_depth"), [(1, 1), (3, 2), (5, 4), (20, 8)])
+def test_the_mask_png_uses_the_fewest_bits_and_decodes_to_the_same_mask(classes: int, bit_depth: int) -> None:
+    palette = ClassPalette(
+        tuple(DefectClass(f"defect-{index}", f"#{index * 12:02X}00{255 - index:02X}") for index in range(classes)),
+        "#FFFFFF",
+    )
+    rng = np.random.default_rng(classes)
+    class_mask = rng.integers(0, classes + 1, size=(37, 53)).astype(np.uint8)
+    png = mask_png(class_mask, palette)
+    assert png[24] == bit_depth  # IHDR bit depth
+    decoded = Image.open(io.BytesIO(png))
+    assert decoded.mode == "P" and np.array_equal(np.asarray(decoded), class_mask)
+    colours = np.asarray(decoded.convert("RGB"))
+    for index, defect in enumerate(palette.classes, start=1):
+        assert (colours[class_mask == index] == hex_rgb(defect.color)).all()
+    assert (colours[class_mask == 0] == [255, 255, 255]).all()

@@ -12,7 +12,8 @@ from service.engine.tiling import TileLayout
 
 class OnnxInferencer(Inferencer):
     """Runs `model.onnx` on the CPU. `threads` caps intra-op threads (None: one per core). One session serves
-    concurrent `predict` calls from many threads."""
+    concurrent `predict` calls from many threads. `spinning=False` stops idle intra-op threads from busy-waiting for
+    the next run (what a server whose units share cores wants: a spinning thread burns a core another unit needs)."""
 
     def __init__(
         self,
@@ -23,11 +24,14 @@ class OnnxInferencer(Inferencer):
         pixel_threshold: float = NORMALISED_THRESHOLD,
         tiling: TileLayout | None = None,
         palette: ClassPalette | None = None,
+        spinning: bool = True,
     ) -> None:
         super().__init__(
             image_threshold=image_threshold, pixel_threshold=pixel_threshold, tiling=tiling, palette=palette
         )
         options = ort.SessionOptions()
+        if not spinning:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.inter_op_num_threads = 1
         if threads is not None:

@@ -1,0 +1,79 @@
+"""The serving benchmark's tables and its pass/fail per target (the four figures issue 12's done-when names)."""
+
+from typing import Any
+
+import numpy as np
+
+TARGETS = {
+    "c1_p50_vs_raw_predict_image": ("<=", 1.15),
+    "c16_images_per_s_vs_raw_batch": (">=", 0.90),
+    "server_cpu_ms_per_request_vs_raw_cpu_ms_per_image": ("<=", 1.20),
+    "errors_other_than_throttling": ("<=", 0),
+}
+STAGES = ("auth", "lookup", "decode", "queue", "inference", "postprocess", "mask", "wait", "review", "log", "response")
+
+
+def _cell(value: Any, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| run | p50 ms | p99 ms | images/s | CPU ms / image | errors |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        errors = ", ".join(f"{code}: {count}" for code, count in (row.get("errors") or {}).items()) or "0"
+        lines.append(
+            f"| {row['name']} | {_cell(row['p50_ms'])} | {_cell(row['p99_ms'])} | {_cell(row['images_per_s'])} "
+            f"| {_cell(row.get('cpu_ms_per_image'))} | {errors} |"
+        )
+    return "\n".join(lines)
+
+
+def stage_breakdown(stages: list[dict[str, float]]) -> dict[str, float]:
+    """Median milliseconds per stage over the requests' Server-Timing headers."""
+    names = [name for name in STAGES if any(name in request for request in stages)]
+    return {name: float(np.median([request.get(name, 0.0) for request in stages])) for name in names}
+
+
+def stage_table(breakdown: dict[str, float], p50_ms: float) -> str:
+    lines = ["| stage | p50 ms | share of the c=1 p50 |", "|---|---:|---:|"]
+    for name, value in breakdown.items():
+        lines.append(f"| {name} | {value:.2f} | {100 * value / p50_ms:.0f} % |")
+    accounted = sum(breakdown.values())
+    lines.append(
+        f"| not in a stage (HTTP, ASGI, client) | {p50_ms - accounted:.2f} | "
+        f"{100 * (p50_ms - accounted) / p50_ms:.0f} % |"
+    )
+    return "\n".join(lines)
+
+
+def verdicts(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The four figures and whether each meets its target."""
+    raw_single, raw_batch = rows["raw_single"], rows["raw_batch"]
+    service = [row for key, row in rows.items() if key.startswith("service")]
+    figures = {
+        "c1_p50_vs_raw_predict_image": rows["service_c1"]["p50_ms"] / raw_single["p50_ms"],
+        "c16_images_per_s_vs_raw_batch": rows["service_c16"]["images_per_s"] / raw_batch["images_per_s"],
+        "server_cpu_ms_per_request_vs_raw_cpu_ms_per_image": rows["service_c1"]["cpu_ms_per_image"]
+        / raw_single["cpu_ms_per_image"],
+        "errors_other_than_throttling": sum(
+            count for row in service for code, count in row["errors"].items() if code != "ThrottlingException"
+        ),
+    }
+    result: dict[str, Any] = {}
+    for name, value in figures.items():
+        sense, target = TARGETS[name]
+        met = value <= target if sense == "<=" else value >= target
+        result[name] = {"value": value, "target": f"{sense} {target}", "met": bool(met)}
+    result["all_met"] = all(entry["met"] for entry in result.values() if isinstance(entry, dict))
+    return result
+
+
+def verdict_table(result: dict[str, Any]) -> str:
+    lines = ["| done-when figure | value | target | met |", "|---|---:|---|---|"]
+    for name, entry in result.items():
+        if isinstance(entry, dict):
+            lines.append(f"| {name} | {entry['value']:.2f} | {entry['target']} | {'yes' if entry['met'] else 'NO'} |")
+    return "\n".join(lines)
