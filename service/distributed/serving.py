@@ -4,12 +4,14 @@ Units are Serve replicas, autoscaled by Serve between Min- and MaxInferenceUnits
 handle objects: any replica reaches any deployment by name, a deployment outlives the API process that started it (so
 after an API restart, re-hosting finds it running and leaves it be), and `close` only lets go of the handles.
 A full queue (`max_queued_requests`, LV_HOSTING_QUEUE_PER_UNIT per unit at max units) is Serve's `BackPressureError`,
-answered as `Overloaded` (ThrottlingException with Retry-After).
+answered as `Overloaded` (ThrottlingException with Retry-After). A handle's answer is waited for on a thread of this
+backend, never on the caller's: DetectAnomalies awaits the returned future on the event loop, where Serve refuses
+blocking calls.
 """
 
 import logging
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from ray import serve
 from ray.serve.exceptions import BackPressureError, RayServeException
@@ -32,6 +34,8 @@ log = logging.getLogger("openlv.hosting")
 
 RUNNING = "RUNNING"
 RETRY_AFTER_S = 1.0
+WAITING_THREADS = 64
+"""Requests of this API process waiting for a Serve answer at once (Serve's own queue bounds how many it accepts)."""
 
 
 class RayServeBackend:
@@ -41,6 +45,7 @@ class RayServeBackend:
         self.settings = settings
         self._handles: dict[str, serve.handle.DeploymentHandle] = {}
         self._lock = threading.Lock()
+        self._waiters = ThreadPoolExecutor(WAITING_THREADS, thread_name_prefix="openlv-serve-wait")
 
     def start(self, spec: DeploymentSpec) -> None:
         if self._app_status(spec.key) == RUNNING:
@@ -76,22 +81,20 @@ class RayServeBackend:
         self._delete(key)
 
     def submit(self, key: str, request: InferenceRequest) -> "Future[Prediction]":
-        """Waits for the answer (DetectAnomalies blocks on it anyway), so a full queue is raised here as `Overloaded`;
-        the future returned is done."""
-        future: Future[Prediction] = Future()
+        """The answer's future; a full queue fails it with `Overloaded`, a deleted application with `NotDeployed`."""
+        handle = self._handle(key)
+        return self._waiters.submit(self._answer, key, handle, request)
+
+    def _answer(self, key: str, handle: serve.handle.DeploymentHandle, request: InferenceRequest) -> Prediction:
         try:
-            future.set_result(
-                self._handle(key).remote(request).result(timeout_s=self.settings.hosting_request_timeout_s)
-            )
+            prediction: Prediction = handle.remote(request).result(timeout_s=self.settings.hosting_request_timeout_s)
         except BackPressureError as exc:
             raise Overloaded(f"every inference unit is busy and the queue is full ({exc})", RETRY_AFTER_S) from None
-        except TimeoutError as exc:
-            future.set_exception(exc)
         except RayServeException as exc:
             if self._app_status(key) is None:
                 raise NotDeployed(key) from exc
             raise
-        return future
+        return prediction
 
     def status(self, key: str) -> DeploymentStatus | None:
         application = serve.status().applications.get(key)
@@ -103,6 +106,7 @@ class RayServeBackend:
         return DeploymentStatus(current_units=units, queue_depth=0, utilisation=0.0)
 
     def close(self) -> None:
+        self._waiters.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             self._handles.clear()
 

@@ -311,19 +311,18 @@ async def detect_anomalies(
 
 
 async def _infer(hosting: Hosting, model: Model, project_name: str, request: InferenceRequest) -> Prediction:
+    """The units' answer. A backend says its queue is full (`Overloaded`) or the deployment is gone (`NotDeployed`)
+    when the request is submitted or through the answer's future."""
     timeout = hosting.runtime.settings.hosting_request_timeout_s
     try:
         future = hosting.runtime.backend.submit(deployment_key(model), request)
+        with anyio.fail_after(timeout):
+            return await asyncio.wrap_future(future)
     except Overloaded as exc:
         raise ThrottlingException(
             f"Model {model.version} of project {project_name} is at capacity: {exc}. Retry later.",
             retry_after_seconds=math.ceil(exc.retry_after_s),
         ) from None
-    except NotDeployed:
-        raise _not_hosted(project_name, model) from None
-    try:
-        with anyio.fail_after(timeout):
-            return await asyncio.wrap_future(future)
     except TimeoutError:
         future.cancel()
         raise ThrottlingException(
