@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("datasets", nargs="+", type=Path, help="MVTec AD layout folders")
     parser.add_argument("--model", default="draem")
+    parser.add_argument(
+        "--weights", choices=("imagenet", "random", "openlv"), help="backbone weights of a feature-based model"
+    )
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="hyperparameter key=value")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     parser.add_argument("--seed", type=int, default=0)
@@ -110,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     hyperparameters = parse_overrides(args.overrides)
+    if args.weights is not None:
+        hyperparameters["weights"] = args.weights
     rows = [run(dataset, args.model, hyperparameters, args.seed) for dataset in args.datasets]
     print_table(rows)
     print(json.dumps(rows, indent=2))

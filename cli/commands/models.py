@@ -57,7 +57,10 @@ models.add_command(shadow)
     help="Algorithm to train (default: the server's choice: patchcore with ImageNet weights, else draem).",
 )
 @click.option("--hyperparameter", "-H", "hyperparameters", multiple=True, help="KEY=VALUE, repeatable.")
-@click.option("--weights", help="Backbone weights: imagenet or random.")
+@click.option(
+    "--weights",
+    help="Backbone weights: imagenet, openlv (shipped, offline) or random (default: imagenet if cached, else openlv).",
+)
 @click.option("--image-size", type=click.IntRange(64, 1024), help="Input size in pixels.")
 @click.option("--tile-size", help="Tile side in pixels of the original images, or auto (default: no tiling).")
 @click.option("--runtime", type=click.Choice(sdk.RUNTIMES), help="Runtime to host it with (default: the server's).")

@@ -1,12 +1,14 @@
 """Which algorithm a CreateModel request trains, with which settings: the openlv extension fields, checked up front.
 
 Plain boto3 code sends none of them and gets the default: PatchCore when ImageNet backbone weights are on this machine,
-otherwise the engine's from-scratch model (DRAEM), which needs no pretrained weights. The engine is imported on first
-use, so the API process does not load torch until a model is created.
+otherwise the engine's from-scratch model (DRAEM), which needs no pretrained weights. A backbone model chosen without
+BackboneWeights gets ImageNet's weights when they are cached and otherwise the backbone openlv ships (pretrained on
+procedural images, `BackboneWeights=openlv`), so an offline server never falls back to random features. The engine is
+imported on first use, so the API process does not load torch until a model is created.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from service.errors import ValidationException
 
 PRETRAINED_DEFAULT = "patchcore"
 FROM_SCRATCH_DEFAULT = "draem"
-WEIGHT_CHOICES = ("imagenet", "random")
+WEIGHT_CHOICES = ("imagenet", "openlv", "random")
 _CHECKPOINT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
 
 
@@ -48,6 +50,26 @@ def _imagenet_ready(algorithm: str, weights_dir: Path) -> bool:
 
     backbone = _backbone_of(algorithm)
     return backbone is not None and imagenet_weights_available(backbone, weights_dir)
+
+
+def _accepts_openlv(algorithm: str, hyperparameters: dict[str, Any]) -> bool:
+    from service.engine import registry
+    from service.engine.errors import EngineError
+
+    if _backbone_of(algorithm) is None:
+        return False
+    try:
+        registry.parse_hyperparameters(algorithm, {**hyperparameters, "weights": "openlv"})
+    except EngineError:
+        return False
+    return True
+
+
+def default_weights(algorithm: str, hyperparameters: dict[str, Any], weights_dir: Path) -> str:
+    """ImageNet's when cached (or when the model has no backbone), else openlv's shipped backbone where it fits."""
+    if _imagenet_ready(algorithm, weights_dir) or not _accepts_openlv(algorithm, hyperparameters):
+        return "imagenet"
+    return "openlv"
 
 
 def default_algorithm(weights_dir: Path) -> str:
@@ -89,6 +111,12 @@ def choose_training(
         registry.parse_hyperparameters(name, model_hyperparameters)
     except EngineError as exc:
         raise ValidationException(f"Invalid Hyperparameters: {exc}") from None
+    if backbone_weights is None:
+        choice = replace(choice, backbone_weights=default_weights(name, model_hyperparameters, weights_dir))
+    elif backbone_weights == "openlv" and not _accepts_openlv(name, model_hyperparameters):
+        raise ValidationException(
+            f"Algorithm {name} cannot use BackboneWeights=openlv (openlv's half-width ResNet-18, layer1..layer3)."
+        )
     _check_weights(choice, weights_dir)
     return choice
 
@@ -100,7 +128,7 @@ def _check_weights(choice: TrainingChoice, weights_dir: Path) -> None:
     weights = choice.backbone_weights
     if weights not in WEIGHT_CHOICES and not _cached_checkpoint_exists(weights, weights_dir):
         raise ValidationException(
-            f"BackboneWeights {weights!r} must be 'imagenet', 'random' or the file name of a checkpoint in the "
+            f"BackboneWeights {weights!r} must be 'imagenet', 'openlv', 'random' or the file name of a checkpoint in the "
             "server's weights cache (`lv weights list`)."
         )
     if weights != "imagenet" or not registry.get_spec(choice.algorithm).needs_pretrained:
@@ -110,7 +138,7 @@ def _check_weights(choice: TrainingChoice, weights_dir: Path) -> None:
         raise ValidationException(
             f"Algorithm {choice.algorithm} needs ImageNet weights for {backbone}, which are not on this server. "
             f"Import them with `lv weights import PATH`, or choose Algorithm={FROM_SCRATCH_DEFAULT} "
-            "(trained from scratch), or BackboneWeights=random."
+            "(trained from scratch), or BackboneWeights=openlv (openlv's own backbone, shipped) or random."
         )
 
 
@@ -122,7 +150,7 @@ def _cached_checkpoint_exists(name: str, weights_dir: Path) -> bool:
 
 
 def engine_weights(backbone_weights: str, weights_dir: Path) -> str:
-    """What the engine is given for a model's BackboneWeights: 'imagenet', 'random' or the cached checkpoint's path."""
+    """What the engine is given for a model's BackboneWeights: a WEIGHT_CHOICES name or the cached checkpoint's path."""
     if backbone_weights in WEIGHT_CHOICES:
         return backbone_weights
     return str(weights_dir / backbone_weights)

@@ -69,9 +69,27 @@ def test_extension_fields_are_checked(lv: Any, fields: dict[str, Any], expected:
 
 @pytest.mark.parametrize("algorithm", [spec.name for spec in list_models() if spec.needs_pretrained])
 def test_pretrained_algorithms_are_refused_without_imagenet_weights(lv: Any, algorithm: str) -> None:
-    code, message = refusal(lv.create_model, ProjectName="any-project", OutputConfig=OUTPUT, Algorithm=algorithm)
+    code, message = refusal(
+        lv.create_model, ProjectName="any-project", OutputConfig=OUTPUT, Algorithm=algorithm, BackboneWeights="imagenet"
+    )
     assert code == "ValidationException"
-    assert f"Algorithm {algorithm} needs ImageNet weights" in message and "BackboneWeights=random" in message
+    assert f"Algorithm {algorithm} needs ImageNet weights" in message and "BackboneWeights=openlv" in message
+
+
+def test_reverse_distillation_has_no_openlv_fallback(lv: Any) -> None:
+    """Its decoder mirrors a full-width ResNet: without ImageNet weights it is refused, named or not."""
+    code, message = refusal(
+        lv.create_model, ProjectName="any-project", OutputConfig=OUTPUT, Algorithm="reverse_distillation"
+    )
+    assert code == "ValidationException" and "needs ImageNet weights" in message
+    code, message = refusal(
+        lv.create_model,
+        ProjectName="any-project",
+        OutputConfig=OUTPUT,
+        Algorithm="reverse_distillation",
+        BackboneWeights="openlv",
+    )
+    assert code == "ValidationException" and "openlv" in message
 
 
 def test_missing_models_and_versions(server: LiveServer, lv: Any, project_name: str) -> None:

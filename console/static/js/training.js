@@ -41,7 +41,7 @@ form.addEventListener("submit", async (event) => {
   const body = {
     OutputConfig: { S3Location: { Bucket: form.dataset.bucket, Prefix: "models/" } },
     Algorithm: $("#train-algorithm").value || undefined,
-    BackboneWeights: $("#train-weights").value,
+    BackboneWeights: $("#train-weights").value || undefined,
     ImageSize: $("#train-size").value ? Number($("#train-size").value) : undefined,
     TileSize: $("#train-tiles").value || undefined,
     Description: $("#train-description").value.trim(),

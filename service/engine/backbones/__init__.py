@@ -1,4 +1,5 @@
-"""ImageNet backbones (ResNet-18, Wide-ResNet-50-2) with torchvision-compatible weights, and feature extraction."""
+"""ResNet backbones with torchvision-compatible weights (ImageNet's ResNet-18 and Wide-ResNet-50-2, openlv's own
+half-width ResNet-18 pretrained on procedural images), and feature extraction."""
 
 import os
 from collections.abc import Sequence
@@ -12,10 +13,12 @@ from service.engine.backbones.resnet import ARCHITECTURES, ResNet
 from service.engine.backbones.smoothing import GaussianBlur2d
 from service.engine.backbones.weights import (
     IMAGENET_CHECKPOINTS,
+    OPENLV_ARCHITECTURE,
     CheckpointFile,
     imagenet_weights_available,
     imagenet_weights_path,
     import_weights,
+    openlv_weights_path,
 )
 from service.engine.errors import EngineError, WeightsUnavailableError
 
@@ -24,17 +27,26 @@ BACKBONES = tuple(ARCHITECTURES)
 __all__ = [
     "BACKBONES",
     "IMAGENET_CHECKPOINTS",
+    "OPENLV_ARCHITECTURE",
     "CheckpointFile",
     "FeatureExtractor",
     "GaussianBlur2d",
     "ImageNetNormalization",
     "ResNet",
+    "architecture_for",
     "build_backbone",
     "build_feature_extractor",
     "imagenet_weights_available",
     "imagenet_weights_path",
     "import_weights",
+    "openlv_weights_path",
 ]
+
+
+def architecture_for(name: str, weights: str) -> str:
+    """The network `build_backbone(name, weights)` builds: openlv's weights bring their own (half-width) ResNet-18,
+    whatever backbone was named; any other weights fill the named one."""
+    return OPENLV_ARCHITECTURE if weights == "openlv" else name
 
 
 def build_backbone(
@@ -46,7 +58,7 @@ def build_backbone(
     base_url: str | None = None,
 ) -> ResNet:
     """A ResNet in eval mode with `weights`: "imagenet" (cached in `cache_dir` or downloaded from `base_url`),
-    "random" (seeded) or a checkpoint path.
+    "openlv" (shipped; replaces the network by `OPENLV_ARCHITECTURE`), "random" (seeded) or a checkpoint path.
 
     Random initialisation draws from its own seeded generator state, so it neither depends on nor disturbs the global
     RNG. A checkpoint must be a plain torchvision-style state dict and load strictly.
@@ -54,7 +66,10 @@ def build_backbone(
     if name not in ARCHITECTURES:
         raise EngineError(f"unknown backbone {name!r}; known backbones: {', '.join(BACKBONES)}")
     path = None
-    if weights == "imagenet":
+    architecture = architecture_for(name, weights)
+    if weights == "openlv":
+        path = openlv_weights_path()
+    elif weights == "imagenet":
         if cache_dir is None:
             raise WeightsUnavailableError(f"ImageNet weights for {name} need a weights folder (cache_dir)")
         path = imagenet_weights_path(name, cache_dir, base_url)
@@ -64,14 +79,14 @@ def build_backbone(
             raise WeightsUnavailableError(f"backbone weights file {path} does not exist")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = ARCHITECTURES[name]()
+        model = ARCHITECTURES[architecture]()
     if path is None:
         return model.eval()
     state_dict = torch.load(path, map_location="cpu", weights_only=True)
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as exc:
-        raise EngineError(f"{path} is not a {name} checkpoint: {exc}") from None
+        raise EngineError(f"{path} is not a {architecture} checkpoint: {exc}") from None
     return model.eval()
 
 

@@ -17,12 +17,13 @@ class FeatureExtractor(nn.Module):
 
     def __init__(self, backbone: ResNet, layers: Sequence[str], *, frozen: bool = True) -> None:
         super().__init__()
-        unknown = [name for name in layers if name not in ResNet.stage_names]
+        stages = backbone.stage_names
+        unknown = [name for name in layers if name not in stages]
         if not layers or unknown:
-            raise ValueError(f"layers must be a non-empty subset of {ResNet.stage_names}, got {list(layers)}")
-        self.layers = tuple(sorted(set(layers), key=ResNet.stage_names.index))
-        deepest = ResNet.stage_names.index(self.layers[-1])
-        self.stage_names = ResNet.stage_names[: deepest + 1]
+            raise ValueError(f"layers must be a non-empty subset of {stages}, got {list(layers)}")
+        self.layers = tuple(sorted(set(layers), key=stages.index))
+        deepest = stages.index(self.layers[-1])
+        self.stage_names = stages[: deepest + 1]
         self.conv1, self.bn1, self.relu, self.maxpool = backbone.conv1, backbone.bn1, backbone.relu, backbone.maxpool
         for name in self.stage_names:
             self.add_module(name, getattr(backbone, name))

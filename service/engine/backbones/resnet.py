@@ -68,34 +68,37 @@ class Bottleneck(nn.Module):
 
 
 class ResNet(nn.Module):
-    """The ImageNet ResNet: stem (conv1, bn1, relu, maxpool), four stages, global pooling and a classifier."""
+    """The ImageNet ResNet: stem (conv1, bn1, relu, maxpool), four stages, global pooling and a classifier.
 
-    stage_names = ("layer1", "layer2", "layer3", "layer4")
+    `base_channels` (64 in torchvision) sets the stem's width, each stage doubles it; a shorter `blocks_per_stage`
+    builds only the first stages (openlv's own backbone stops after layer3, all that PatchCore, PaDiM and STFPM use).
+    """
+
+    stage_names: tuple[str, ...] = ("layer1", "layer2", "layer3", "layer4")
 
     def __init__(
         self,
         block: type[BasicBlock] | type[Bottleneck],
-        blocks_per_stage: tuple[int, int, int, int],
+        blocks_per_stage: tuple[int, ...],
         width: int = 64,
         num_classes: int = 1000,
+        base_channels: int = 64,
     ) -> None:
         super().__init__()
         self._block = block
         self._width = width
-        self._in_channels = 64
-        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
+        self._in_channels = base_channels
+        self.stage_names = ResNet.stage_names[: len(blocks_per_stage)]
+        self.conv1 = nn.Conv2d(3, base_channels, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(base_channels)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.layer1 = self._make_stage(64, blocks_per_stage[0], stride=1)
-        self.layer2 = self._make_stage(128, blocks_per_stage[1], stride=2)
-        self.layer3 = self._make_stage(256, blocks_per_stage[2], stride=2)
-        self.layer4 = self._make_stage(512, blocks_per_stage[3], stride=2)
+        planes = [base_channels * 2**index for index in range(len(blocks_per_stage))]
+        for index, (name, stage_planes, blocks) in enumerate(zip(self.stage_names, planes, blocks_per_stage)):
+            self.add_module(name, self._make_stage(stage_planes, blocks, stride=1 if index == 0 else 2))
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(512 * block.expansion, num_classes)
-        self.stage_channels = {
-            name: planes * block.expansion for name, planes in zip(self.stage_names, (64, 128, 256, 512))
-        }
+        self.fc = nn.Linear(planes[-1] * block.expansion, num_classes)
+        self.stage_channels = {name: p * block.expansion for name, p in zip(self.stage_names, planes)}
         self._initialise()
 
     def _make_stage(self, planes: int, blocks: int, stride: int) -> nn.Sequential:
@@ -135,4 +138,9 @@ def wide_resnet50_2() -> ResNet:
     return ResNet(Bottleneck, (3, 4, 6, 3), width=128)
 
 
-ARCHITECTURES = {"resnet18": resnet18, "wide_resnet50_2": wide_resnet50_2}
+def openlv_resnet18_w32(num_classes: int = 16) -> ResNet:
+    """ResNet-18's first three stages at half width (32-64-128 channels): the backbone openlv pretrains and ships."""
+    return ResNet(BasicBlock, (2, 2, 2), num_classes=num_classes, base_channels=32)
+
+
+ARCHITECTURES = {"resnet18": resnet18, "wide_resnet50_2": wide_resnet50_2, "openlv_resnet18_w32": openlv_resnet18_w32}

@@ -1,4 +1,5 @@
-"""ImageNet backbone checkpoints: a verified local cache, a resumable download and an offline import.
+"""Backbone checkpoints: openlv's own (shipped in the package), and ImageNet's with a verified local cache, a resumable
+download and an offline import.
 
 The official torchvision checkpoints are named `<arch>-<hex>.pth`, where `<hex>` is the start of the file's SHA-256;
 that prefix is what a file must hash to before it enters the cache. Downloads go to `<file>.part` (resumed with an HTTP
@@ -49,6 +50,23 @@ IMAGENET_CHECKPOINTS: dict[str, CheckpointFile] = {
     "resnet18": CheckpointFile("resnet18-f37072fd.pth"),
     "wide_resnet50_2": CheckpointFile("wide_resnet50_2-95faca4d.pth"),
 }
+
+
+OPENLV_ARCHITECTURE = "openlv_resnet18_w32"
+OPENLV_CHECKPOINT = CheckpointFile("openlv_resnet18_w32-23fe74e6.pth")
+OPENLV_SHA256 = "23fe74e6506f316a8d61d9ad3f16e5cd614199356572fb9787dafad8713d4536"
+"""The backbone openlv pretrains on procedural images (bench/pretrain_backbone.py) and ships beside this module."""
+
+
+def openlv_weights_path() -> Path:
+    """The shipped openlv checkpoint, after checking its full SHA-256 (a damaged install fails here, not silently)."""
+    path = Path(__file__).with_name(OPENLV_CHECKPOINT.file_name)
+    if not path.is_file():
+        raise WeightsUnavailableError(f"openlv backbone weights {path} are missing from this installation")
+    actual = sha256_of(path)
+    if actual != OPENLV_SHA256:
+        raise WeightsUnavailableError(f"{path} is corrupted: its SHA-256 is {actual}, expected {OPENLV_SHA256}")
+    return path
 
 
 def imagenet_checkpoint(name: str) -> CheckpointFile:

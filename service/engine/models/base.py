@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 import lightning as L
 import torch
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from torch import nn
 
 from service.engine.types import InferenceBatch
@@ -28,9 +28,19 @@ class BackboneHyperparameters(Hyperparameters):
     """What every model on a pretrained ResNet shares: which backbone, where its weights come from, which stages."""
 
     backbone: Literal["resnet18", "wide_resnet50_2"] = "resnet18"
-    weights: str = Field("imagenet", description='"imagenet", "random" or the path of a torchvision state dict')
+    weights: str = Field(
+        "imagenet",
+        description='"imagenet", "openlv" (shipped, pretrained on procedural images: a half-width ResNet-18 up to '
+        'layer3, whatever `backbone` says), "random" or the path of a torchvision state dict',
+    )
     layers: tuple[str, ...] = ("layer1", "layer2", "layer3")
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _openlv_has_three_stages(self) -> "BackboneHyperparameters":
+        if self.weights == "openlv" and "layer4" in self.layers:
+            raise ValueError("openlv's backbone stops after layer3; choose layers among layer1, layer2, layer3")
+        return self
 
     @field_validator("layers")
     @classmethod

@@ -21,6 +21,13 @@ class ReverseDistillationHyperparameters(Hyperparameters, EpochBudgetHyperparame
     beta1: float = Field(0.5, ge=0, lt=1)
     beta2: float = Field(0.999, ge=0, lt=1)
 
+    @field_validator("weights")
+    @classmethod
+    def _not_openlv(cls, weights: str) -> str:
+        if weights == "openlv":
+            raise ValueError("the decoder mirrors a full-width ResNet; openlv's half-width backbone does not fit it")
+        return weights
+
     @field_validator("image_size")
     @classmethod
     def _multiple_of_32(cls, image_size: int) -> int:

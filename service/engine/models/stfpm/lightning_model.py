@@ -4,7 +4,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from service.engine.backbones import build_feature_extractor
+from service.engine.backbones import architecture_for, build_feature_extractor
 from service.engine.models.base import AnomalyModule
 from service.engine.models.stfpm.hyperparameters import StfpmHyperparameters
 from service.engine.models.stfpm.loss import feature_pyramid_loss
@@ -23,7 +23,8 @@ class StfpmLightning(AnomalyModule):
     def __init__(self, hyperparameters: StfpmHyperparameters) -> None:
         layers, backbone, seed = list(hyperparameters.layers), hyperparameters.backbone, hyperparameters.seed
         teacher = build_feature_extractor(backbone, layers, hyperparameters.weights, seed=seed, frozen=True)
-        student = build_feature_extractor(backbone, layers, "random", seed=seed + 1, frozen=False)
+        student_backbone = architecture_for(backbone, hyperparameters.weights)
+        student = build_feature_extractor(student_backbone, layers, "random", seed=seed + 1, frozen=False)
         super().__init__(StfpmModel(teacher, student), hyperparameters)
         self.settings = hyperparameters
 
