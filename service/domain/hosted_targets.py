@@ -4,8 +4,9 @@ and its review policy — cached for `LV_HOSTING_SETTINGS_TTL_S` so a request ru
 Any commit on this engine that writes a table these come from (models, projects, review policies, shadow pairs)
 empties the cache as it commits and again once its connection is back in the pool (so a read that raced the commit is
 not kept), so StartModel, StopModel, a threshold or policy change and a model reaching HOSTED apply to
-the next request here; another API replica's change is read within the TTL. A cached entry also remembers the shadow
-route it was read under, so a pair started or stopped in memory is never answered from a stale entry.
+the next request here; another API replica's change (a shadow pair's too: reading a target brings this process's
+route up to date) is read within the TTL. A cached entry also remembers the shadow route it was read under, so a pair
+started or stopped in memory is never answered from a stale entry.
 """
 
 import re
@@ -67,8 +68,8 @@ class HostedTargets:
         with transaction(self.engine) as session:
             addressed = get_model(session, project_name=project_name, version=version)
             assert addressed.id is not None
-            route = self.shadows.route(addressed.id)
             model, shadow = shadow_traffic.answering_model(session, self.shadows, addressed)
+            route = self.shadows.route(addressed.id)
             policy = effective_policy(session, project_id=model.project_id, model_version=model.version)
         return HostedTarget(addressed_id=addressed.id, model=model, shadow=shadow, policy=policy, route=route)
 

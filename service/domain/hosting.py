@@ -29,6 +29,7 @@ from service.context import AppContext
 from service.db.engine import UnitOfWork, transaction
 from service.db.models import Model, utcnow
 from service.domain import shadow_traffic
+from service.domain.deployment_keys import deployment_key
 from service.domain.detections import DetectionRecord
 from service.domain.hosted_targets import HostedTargets
 from service.domain.images import decode_image
@@ -57,15 +58,6 @@ class Hosting:
     @property
     def engine(self) -> Engine:
         return self.context.engine
-
-
-def deployment_key(model: Model) -> str:
-    return f"model-{model.id}"
-
-
-def model_deployment_key(model_id: int) -> str:
-    """`deployment_key` of the model with this id."""
-    return f"model-{model_id}"
 
 
 def current_units(hosting: Hosting, model: Model) -> int | None:

@@ -15,13 +15,13 @@ from sqlmodel import Session, col, select
 
 from service.db.engine import UnitOfWork, transaction
 from service.db.models import Model, ShadowModel, utcnow
-from service.domain.hosting import Hosting, model_deployment_key, stop_model
+from service.domain.hosting import Hosting, stop_model
 from service.domain.model_status import ModelStatus, require_status
 from service.domain.projects import get_project
-from service.domain.shadow_traffic import ACTIVE, STOPPED, ShadowRecord, running_pair
+from service.domain.shadow_traffic import ACTIVE, STOPPED, ShadowRecord, route_of, running_pair
 from service.domain.training_runs import get_model
 from service.errors import ConflictException, ResourceNotFoundException, ValidationException
-from service.hosting.shadow import ShadowRoute, ShadowRunner
+from service.hosting.shadow import ShadowRunner
 
 HOSTED_ONLY = frozenset({ModelStatus.HOSTED})
 
@@ -34,18 +34,6 @@ class ShadowPair:
     project_name: str
     live_version: int
     shadow_version: int
-
-
-def route_of(pair: ShadowModel) -> ShadowRoute:
-    assert pair.id is not None
-    return ShadowRoute(
-        shadow_id=pair.id,
-        live_model_id=pair.live_model_id,
-        shadow_model_id=pair.shadow_model_id,
-        live_key=model_deployment_key(pair.live_model_id),
-        shadow_key=model_deployment_key(pair.shadow_model_id),
-        sample_percent=pair.sample_percent,
-    )
 
 
 def load_routes(engine: Engine, runner: ShadowRunner[ShadowRecord]) -> int:

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from service.db.engine import transaction
 from service.db.models import Model, ShadowModel, ShadowResult, utcnow
+from service.domain.deployment_keys import model_deployment_key
 from service.domain.detections import DetectionRecord
 from service.domain.review import media
 from service.domain.review.routing import RoutingOutcome
@@ -68,11 +69,39 @@ class ShadowRecord:
         return self.live.is_anomalous == self.shadow.is_anomalous
 
 
+def route_of(pair: ShadowModel) -> ShadowRoute:
+    assert pair.id is not None
+    return ShadowRoute(
+        shadow_id=pair.id,
+        live_model_id=pair.live_model_id,
+        shadow_model_id=pair.shadow_model_id,
+        live_key=model_deployment_key(pair.live_model_id),
+        shadow_key=model_deployment_key(pair.shadow_model_id),
+        sample_percent=pair.sample_percent,
+    )
+
+
+def sync_route(session: Session, runner: ShadowRunner[ShadowRecord], model: Model) -> None:
+    """Make this process's route for `model` the one the database holds: another API replica may have started,
+    promoted or stopped its pair."""
+    assert model.id is not None
+    pair, current = running_pair(session, model), runner.route(model.id)
+    if pair is None:
+        if current is not None:
+            runner.remove_route(current.shadow_id)
+        return
+    route = route_of(pair)
+    if current != route:
+        runner.set_route(route)
+
+
 def answering_model(
     session: Session, runner: ShadowRunner[ShadowRecord], model: Model
 ) -> tuple[Model, ShadowPlan | None]:
-    """The model that answers a request addressed to `model`, and the shadow's part when it is paired."""
+    """The model that answers a request addressed to `model` (its route first brought up to date with the database),
+    and the shadow's part when it is paired."""
     assert model.id is not None
+    sync_route(session, runner, model)
     route = runner.route(model.id)
     if route is None:
         return model, None

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from sqlmodel import col, select
 
-from service.db.engine import transaction
+from service.db.engine import build_engine, transaction
 from service.db.models import Detection, Model, Project, ShadowModel, ShadowResult
 from service.engine.data import ImageRecord
 from tests.api.test_hosting import wait_for_status
@@ -302,3 +302,40 @@ def test_disagreements_go_to_review_and_reviews_count_each_models_mistakes(
     assert (comparison["Live"]["FalsePositives"], comparison["Live"]["FalseNegatives"]) == (0, 0)
     assert (comparison["Shadow"]["FalsePositives"], comparison["Shadow"]["FalseNegatives"]) == (normal, 0)
     assert {sample["ReviewTaskId"] for sample in comparison["DisagreementSamples"]} == set(sent["TaskIds"])
+
+
+def test_a_pair_started_and_stopped_by_another_replica_reaches_this_one_within_the_ttl(
+    server: LiveServer, lv: Any, two_hosted: str, tiny_model: TinyModel
+) -> None:
+    """Another API process's StartShadowModel and StopShadowModel are rows in the shared database; this process
+    follows them within LV_HOSTING_SETTINGS_TTL_S, without being told."""
+    project, ttl = two_hosted, server.settings.hosting_settings_ttl_s
+    ids = model_ids(server, project)
+    body = images(tiny_model, 1)[0]
+    detect(lv, project, body)  # the target is cached here before the other replica acts
+    replica = build_engine(server.settings.resolved_database_url)
+    try:
+        with transaction(replica) as session:
+            project_id = session.exec(select(Project.id).where(Project.name == project)).one()
+            pair = ShadowModel(
+                project_id=project_id,
+                active_project_id=project_id,
+                live_model_id=ids[1],
+                shadow_model_id=ids[2],
+                status="ACTIVE",
+            )
+            session.add(pair)
+        time.sleep(ttl + 0.2)
+        for _ in range(3):
+            detect(lv, project, body)
+        assert lv.describe_shadow_comparison(ProjectName=project, ModelVersion="1")["Compared"] == 3
+
+        with transaction(replica) as session:
+            stopped = session.exec(select(ShadowModel).where(ShadowModel.project_id == project_id)).one()
+            stopped.status, stopped.active_project_id = "STOPPED", None
+            session.add(stopped)
+        time.sleep(ttl + 0.2)
+        detect(lv, project, body)
+        assert lv.describe_shadow_comparison(ProjectName=project, ModelVersion="1")["Compared"] == 3
+    finally:
+        replica.dispose()
