@@ -172,9 +172,6 @@ def job_phase(lv: Any, project: str, version: str) -> str:
     return lv.describe_training_job(ProjectName=project, ModelVersion=version)["TrainingJob"]["Phase"]
 
 
-# On SQLite only (the default): each kill costs a retrained model, and the claims' PostgreSQL path has its own
-# tests (tests/jobs/test_claims.py, the life cycle in tests/storage), as do PostgreSQL's crash cases above.
-@pytest.mark.parametrize("crashable", ["sqlite"], indirect=True)
 def test_crash_during_model_stages(crashable: tuple[CrashableServer, AppContext], tmp_path: Path) -> None:
     """Training, export, threshold update, packaging and hosting start, each cut short by a kill."""
     server, context = crashable
