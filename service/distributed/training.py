@@ -9,20 +9,15 @@ is `ray.cancel` (the task's KeyboardInterrupt), forced after LV_TRAINING_CANCEL_
 """
 
 import logging
-import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
 
 import ray
 from ray.exceptions import RayError, TaskCancelledError
 from sqlalchemy.engine import Engine
 
-from service.db.engine import transaction
-from service.db.models import TrainingJob
 from service.distributed.cluster import connect
-from service.jobs.pool import Settle
-from service.jobs.queue import claim_next, orphaned_jobs
+from service.jobs.dispatcher import JobDispatcher, Settle
 from service.settings import Settings
 from service.training_worker import run_claimed_job
 
@@ -42,33 +37,22 @@ def _train(settings_json: str, job_id: int) -> None:
 _train_task = ray.remote(max_retries=0)(_train)
 
 
-class RayJobRunner:
+class RayJobRunner(JobDispatcher):
+    THREAD_NAME = "training-dispatcher-ray"
+    LOST_REASON = "the training task stopped unexpectedly (its worker or node was lost)"
+
     def __init__(
         self, settings: Settings, engine: Engine, *, settle: Settle, resources: Callable[[int], tuple[float, float]]
     ) -> None:
         """`resources(job_id)`: the (CPUs, GPUs) the job's task asks Ray for."""
-        self.settings = settings
+        super().__init__(settings, engine, settle=settle)
         self.resources = resources
-        self.engine = engine
-        self.settle = settle
-        self.limit = settings.max_concurrent_training
-        self.heartbeat_timeout = timedelta(seconds=settings.training_heartbeat_timeout_s)
         self._tasks: dict[int, ray.ObjectRef] = {}
         self._workers: dict[int, str] = {}
-        self._kill_at: dict[int, float] = {}
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         connect(self.settings)
-        self.recover()
-        self._thread = threading.Thread(target=self._loop, name="training-dispatcher-ray", daemon=True)
-        self._thread.start()
-
-    def submit(self, job_id: int) -> None:
-        self._wake.set()
+        super().start()
 
     def cancel(self, job_id: int) -> None:
         with self._lock:
@@ -79,20 +63,8 @@ class RayJobRunner:
             ray.cancel(task)
         self._wake.set()
 
-    def recover(self) -> None:
-        with self._lock:
-            own = set(self._tasks)
-        with transaction(self.engine) as session:
-            orphans = [job.id for job in orphaned_jobs(session, heartbeat_timeout=self.heartbeat_timeout, exclude=own)]
-        for job_id in orphans:
-            log.warning("training job %s lost its Ray task; settling it", job_id)
-            self.settle(job_id, "the training task stopped unexpectedly (its worker or node was lost)", True, None)  # type: ignore[arg-type]
-
     def close(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self._stop_loop()
         with self._lock:
             tasks, workers = dict(self._tasks), dict(self._workers)
             self._tasks.clear()
@@ -101,17 +73,8 @@ class RayJobRunner:
         for job_id in tasks:
             self.settle(job_id, "the service shut down during training", False, workers.get(job_id))
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._reap()
-                self._enforce_cancellations()
-                self.recover()
-                self._dispatch()
-            except Exception:
-                log.exception("Ray training dispatcher iteration failed; retrying")
-            self._wake.wait(self.settings.training_poll_interval_s)
-            self._wake.clear()
+    def _own_jobs(self) -> set[int]:
+        return set(self._tasks)
 
     def _reap(self) -> None:
         with self._lock:
@@ -142,14 +105,6 @@ class RayJobRunner:
         for task in overdue:
             ray.cancel(task, force=True)
 
-    def _dispatch(self) -> None:
-        while not self._stop.is_set():
-            with transaction(self.engine) as session:
-                job_id = claim_next(session, limit=self.limit)
-            if job_id is None:
-                return
-            self._launch(job_id)
-
     def _launch(self, job_id: int) -> None:
         num_cpus, num_gpus = self.resources(job_id)
         task = _train_task.options(name=task_name(job_id), num_cpus=num_cpus, num_gpus=num_gpus).remote(
@@ -159,9 +114,5 @@ class RayJobRunner:
         with self._lock:
             self._tasks[job_id] = task
             self._workers[job_id] = worker_id
-        with transaction(self.engine) as session:
-            job = session.get(TrainingJob, job_id)
-            if job is not None:
-                job.worker_id = worker_id
-                session.add(job)
+        self._record_worker(job_id, worker_id)
         log.info("training job %s runs as Ray task %s", job_id, worker_id)

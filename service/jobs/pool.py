@@ -8,24 +8,16 @@ training never takes the API down, and the API stays responsive while models tra
 
 import logging
 import subprocess
-import threading
 import time
-from collections.abc import Callable
-from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
-from service.db.engine import transaction
-from service.db.models import TrainingJob
-from service.jobs.queue import claim_next, orphaned_jobs, process_id
+from service.jobs.dispatcher import JobDispatcher, Settle
+from service.jobs.queue import process_id
 from service.jobs.worker import SETTINGS_VARIABLE
 from service.settings import Settings
 
 log = logging.getLogger("openlv.jobs")
-
-# settle(job_id, reason, count_attempt, worker_id): record the end of a job whose worker stopped without recording it;
-# with a worker_id, only when that worker still owns the job.
-Settle = Callable[[int, str, bool, str | None], None]
 
 
 def worker_environment(settings: Settings, base: dict[str, str]) -> dict[str, str]:
@@ -36,7 +28,7 @@ def worker_environment(settings: Settings, base: dict[str, str]) -> dict[str, st
     return {**base, SETTINGS_VARIABLE: settings.worker_json()}
 
 
-class EmbeddedWorkerPool:
+class EmbeddedWorkerPool(JobDispatcher):
     def __init__(
         self,
         settings: Settings,
@@ -46,28 +38,11 @@ class EmbeddedWorkerPool:
         environment: dict[str, str],
         worker_command: list[str],
     ) -> None:
-        self.settings = settings
+        super().__init__(settings, engine, settle=settle)
         self.worker_command = worker_command
-        self.engine = engine
-        self.settle = settle
         self.environment = worker_environment(settings, environment)
-        self.limit = settings.max_concurrent_training
-        self.heartbeat_timeout = timedelta(seconds=settings.training_heartbeat_timeout_s)
         self.cancel_grace_s = settings.training_cancel_grace_s
         self._children: dict[int, subprocess.Popen[bytes]] = {}
-        self._kill_at: dict[int, float] = {}
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self.recover()
-        self._thread = threading.Thread(target=self._loop, name="training-dispatcher", daemon=True)
-        self._thread.start()
-
-    def submit(self, job_id: int) -> None:
-        self._wake.set()
 
     def cancel(self, job_id: int) -> None:
         with self._lock:
@@ -75,21 +50,8 @@ class EmbeddedWorkerPool:
                 self._kill_at.setdefault(job_id, time.monotonic() + self.cancel_grace_s)
         self._wake.set()
 
-    def recover(self) -> None:
-        with self._lock:
-            own = set(self._children)
-        with transaction(self.engine) as session:
-            orphans = [job.id for job in orphaned_jobs(session, heartbeat_timeout=self.heartbeat_timeout, exclude=own)]
-        for job_id in orphans:
-            log.warning("training job %s lost its worker; settling it", job_id)
-            reason = "the training worker stopped unexpectedly (killed, out of memory or crashed)"
-            self.settle(job_id, reason, True, None)  # type: ignore[arg-type]
-
     def close(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self._stop_loop()
         with self._lock:
             children = dict(self._children)
             self._children.clear()
@@ -103,17 +65,8 @@ class EmbeddedWorkerPool:
                 child.wait()
             self.settle(job_id, "the service shut down during training", False, process_id(child.pid))
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._reap()
-                self._enforce_cancellations()
-                self.recover()
-                self._dispatch()
-            except Exception:
-                log.exception("training dispatcher iteration failed; retrying")
-            self._wake.wait(self.settings.training_poll_interval_s)
-            self._wake.clear()
+    def _own_jobs(self) -> set[int]:
+        return set(self._children)
 
     def _reap(self) -> None:
         with self._lock:
@@ -134,15 +87,7 @@ class EmbeddedWorkerPool:
         for child in overdue:
             child.kill()
 
-    def _dispatch(self) -> None:
-        while not self._stop.is_set():
-            with transaction(self.engine) as session:
-                job_id = claim_next(session, limit=self.limit)
-            if job_id is None:
-                return
-            self._spawn(job_id)
-
-    def _spawn(self, job_id: int) -> None:
+    def _launch(self, job_id: int) -> None:
         logs = self.settings.resolved_home / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"training-job-{job_id}.log", "ab") as output:
@@ -155,9 +100,5 @@ class EmbeddedWorkerPool:
             )
         with self._lock:
             self._children[job_id] = child
-        with transaction(self.engine) as session:
-            job = session.get(TrainingJob, job_id)
-            if job is not None:
-                job.worker_id = process_id(child.pid)
-                session.add(job)
+        self._record_worker(job_id, process_id(child.pid))
         log.info("training job %s runs in worker process %s", job_id, child.pid)

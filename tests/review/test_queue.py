@@ -71,15 +71,16 @@ def test_eight_concurrent_claimers_never_hold_the_same_task(server: LiveServer, 
     start = threading.Barrier(8)
 
     def work(number: int) -> None:
-        client = reviewer_client(server, f"claimer {number}")
         mine = claimed.setdefault(str(number), [])
         try:
+            client = reviewer_client(server, f"claimer {number}")
             start.wait()
             while (task := claim(client, project_name)) is not None:
                 mine.append(task["TaskId"])
                 complete(client, project_name, task["TaskId"], "normal")
         except BaseException as error:  # noqa: BLE001 -- reported by the main thread
             errors.append(error)
+            start.abort()  # the others would wait at the barrier for this thread forever
 
     threads = [threading.Thread(target=work, args=(number,)) for number in range(8)]
     for thread in threads:
