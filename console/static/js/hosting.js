@@ -5,8 +5,9 @@ import { $, allModels, consolePath, el, empty, pct, projectPath, showError, stat
 
 const HOSTABLE = new Set(["TRAINED", "HOSTING_FAILED"]);
 const MOVING = new Set(["STARTING_HOSTING", "STOPPING_HOSTING"]);
-// openvino-int8 is quantised at its first start and refused (the toast says why) when it loses accuracy.
-const RUNTIMES = ["onnxruntime", "openvino", "openvino-int8"];
+// openvino-int8 is quantised at its first start and refused (the toast says why) when it loses accuracy. The empty
+// choice sends no Runtime: the version's own (from CreateModel or its last start), else the server's LV_HOSTING_RUNTIME.
+const RUNTIMES = [["", "default runtime"], ["onnxruntime", "ONNX Runtime"], ["openvino", "OpenVINO"], ["openvino-int8", "OpenVINO INT8"]];
 let pollTimer;
 
 async function start(version, row) {
@@ -14,7 +15,7 @@ async function start(version, row) {
   const max = Number(row.querySelector(".max-units").value);
   const runtime = row.querySelector(".runtime").value;
   try {
-    await call("POST", projectPath(`/models/${version}/start`), { MinInferenceUnits: min, MaxInferenceUnits: max, Runtime: runtime });
+    await call("POST", projectPath(`/models/${version}/start`), { MinInferenceUnits: min, MaxInferenceUnits: max, Runtime: runtime || undefined });
     toast(`Starting model version ${version}.`);
     render();
   } catch (error) {
@@ -46,7 +47,7 @@ function row(model) {
     el("td", { class: "actions" }));
   const actions = tr.querySelector(".actions");
   if (HOSTABLE.has(model.Status)) actions.append(el("select", { class: "runtime", "aria-label": `Runtime for version ${version}` },
-    RUNTIMES.map((name) => el("option", { value: name, selected: name === model.Runtime, text: name }))));
+    RUNTIMES.map(([name, label]) => el("option", { value: name, selected: name === (model.Runtime ?? ""), text: label }))));
   if (HOSTABLE.has(model.Status)) actions.append(el("button", { type: "button", class: "primary small", "aria-label": `Start hosting version ${version}`, onclick: () => start(version, tr), text: "Start" }));
   if (hosted || model.Status === "STARTING_HOSTING") actions.append(el("button", { type: "button", class: "danger ghost small", "aria-label": `Stop hosting version ${version}`, onclick: () => stop(version), text: "Stop" }));
   if (model.Status === "HOSTING_FAILED" && model.StatusMessage) tr.append(el("td", { class: "error", text: model.StatusMessage }));
