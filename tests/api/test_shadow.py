@@ -2,6 +2,8 @@
 recorded per detection, the comparison, promotion under concurrent traffic with zero errors, roll back, stop, and the
 refusals that change nothing."""
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 from sqlmodel import col, select
 
-from service.db.engine import build_engine, transaction
+from service.db.engine import transaction
 from service.db.models import Detection, Model, Project, ShadowModel, ShadowResult
 from service.engine.data import ImageRecord
 from tests.api.test_hosting import wait_for_status
@@ -304,6 +306,32 @@ def test_disagreements_go_to_review_and_reviews_count_each_models_mistakes(
     assert {sample["ReviewTaskId"] for sample in comparison["DisagreementSamples"]} == set(sent["TaskIds"])
 
 
+OTHER_REPLICA = """
+import sys
+from sqlmodel import select
+from service.db.engine import build_engine, transaction
+from service.db.models import ShadowModel
+url, action, project_id, live_id, shadow_id = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+engine = build_engine(url)
+with transaction(engine) as session:
+    if action == "start":
+        session.add(ShadowModel(project_id=project_id, active_project_id=project_id, live_model_id=live_id,
+                                shadow_model_id=shadow_id, status="ACTIVE"))
+    else:
+        pair = session.exec(select(ShadowModel).where(ShadowModel.project_id == project_id)).one()
+        pair.status, pair.active_project_id = "STOPPED", None
+        session.add(pair)
+engine.dispose()
+"""
+
+
+def other_replica(server: LiveServer, action: str, project_id: int, live_id: int, shadow_id: int) -> None:
+    """What another API process's StartShadowModel / StopShadowModel commits, from another process: a second engine
+    on a SQLite file in this process would drop the live server's file locks when it closes."""
+    arguments = [server.settings.resolved_database_url, action, str(project_id), str(live_id), str(shadow_id)]
+    subprocess.run([sys.executable, "-c", OTHER_REPLICA, *arguments], check=True, timeout=120)
+
+
 def test_a_pair_started_and_stopped_by_another_replica_reaches_this_one_within_the_ttl(
     server: LiveServer, lv: Any, two_hosted: str, tiny_model: TinyModel
 ) -> None:
@@ -313,29 +341,16 @@ def test_a_pair_started_and_stopped_by_another_replica_reaches_this_one_within_t
     ids = model_ids(server, project)
     body = images(tiny_model, 1)[0]
     detect(lv, project, body)  # the target is cached here before the other replica acts
-    replica = build_engine(server.settings.resolved_database_url)
-    try:
-        with transaction(replica) as session:
-            project_id = session.exec(select(Project.id).where(Project.name == project)).one()
-            pair = ShadowModel(
-                project_id=project_id,
-                active_project_id=project_id,
-                live_model_id=ids[1],
-                shadow_model_id=ids[2],
-                status="ACTIVE",
-            )
-            session.add(pair)
-        time.sleep(ttl + 0.2)
-        for _ in range(3):
-            detect(lv, project, body)
-        assert lv.describe_shadow_comparison(ProjectName=project, ModelVersion="1")["Compared"] == 3
-
-        with transaction(replica) as session:
-            stopped = session.exec(select(ShadowModel).where(ShadowModel.project_id == project_id)).one()
-            stopped.status, stopped.active_project_id = "STOPPED", None
-            session.add(stopped)
-        time.sleep(ttl + 0.2)
+    with transaction(server.context.engine) as session:
+        project_id = session.exec(select(Project.id).where(Project.name == project)).one()
+    assert project_id is not None
+    other_replica(server, "start", project_id, ids[1], ids[2])
+    time.sleep(ttl + 0.2)
+    for _ in range(3):
         detect(lv, project, body)
-        assert lv.describe_shadow_comparison(ProjectName=project, ModelVersion="1")["Compared"] == 3
-    finally:
-        replica.dispose()
+    assert lv.describe_shadow_comparison(ProjectName=project, ModelVersion="1")["Compared"] == 3
+
+    other_replica(server, "stop", project_id, ids[1], ids[2])
+    time.sleep(ttl + 0.2)
+    detect(lv, project, body)
+    assert lv.describe_shadow_comparison(ProjectName=project, ModelVersion="1")["Compared"] == 3
