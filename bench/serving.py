@@ -120,7 +120,7 @@ def measure_raw(folder: Path, bodies: list[bytes], requests: int, cores: int) ->
         inferencer.predict_image(bodies[index % len(bodies)])
         latencies.append(time.perf_counter() - begin)
     default_cpu_ms = 1000 * (time.process_time() - cpu_started) / requests
-    quiet = OnnxInferencer(folder / ONNX_FILE, cores, spinning=False)
+    quiet = OnnxInferencer(folder / ONNX_FILE, cores, spinning="never")
     _raw_cpu_ms_per_image(quiet, bodies, 4)
     cpu_ms = min(default_cpu_ms, _raw_cpu_ms_per_image(quiet, bodies, requests))
     single = summary(

@@ -65,7 +65,7 @@ def load_predictor(artifacts_dir: Path, *, runtime: str, threads: int) -> BatchP
             )
         else:
             inferencer = OnnxInferencer(
-                artifacts_dir / ONNX_FILE, threads, tiling=tiling, palette=palette, spinning=False
+                artifacts_dir / ONNX_FILE, threads, tiling=tiling, palette=palette, spinning="during-run"
             )
         predictor = EnginePredictor(inferencer)
         size = model_image_size(artifacts_dir)

@@ -83,6 +83,28 @@ def test_concurrent_calls_return_what_sequential_calls_do(saved_model, tiny_data
         np.testing.assert_array_equal(maps, sequential[index % len(batches)])
 
 
+@pytest.mark.parametrize(
+    ("spinning", "allowed", "stopped_after_run"), [("always", None, None), ("during-run", None, "1"), ("never", "0", None)]
+)
+def test_each_spinning_mode_configures_the_session_and_scores_the_same(
+    saved_model, tiny_data, inferencer, spinning, allowed, stopped_after_run
+):
+    chosen = OnnxInferencer(saved_model(MODEL).folder / ONNX_FILE, threads=2, spinning=spinning)
+    options = chosen.session.get_session_options()
+    assert _config_entry(options, "session.intra_op.allow_spinning") == allowed
+    assert _config_entry(options, "session.force_spinning_stop") == stopped_after_run
+    batch = np.stack(_images(tiny_data)[:2])
+    np.testing.assert_allclose(chosen.predict(batch).anomaly_map, inferencer.predict(batch).anomaly_map, atol=1e-5)
+
+
+def _config_entry(options, key: str) -> str | None:
+    """The session's config entry, None when unset (ONNX Runtime raises for an unset key)."""
+    try:
+        return options.get_session_config_entry(key)
+    except RuntimeError:
+        return None
+
+
 def test_bad_inputs_are_refused(inferencer, saved_model):
     with pytest.raises(ValueError, match="uint8"):
         inferencer.predict(np.zeros((1, 8, 8, 3), dtype=np.float32))
