@@ -84,7 +84,8 @@ def test_concurrent_calls_return_what_sequential_calls_do(saved_model, tiny_data
 
 
 @pytest.mark.parametrize(
-    ("spinning", "allowed", "stopped_after_run"), [("always", None, None), ("during-run", None, "1"), ("never", "0", None)]
+    ("spinning", "allowed", "stopped_after_run"),
+    [("always", None, None), ("during-run", None, "1"), ("never", "0", None)],
 )
 def test_each_spinning_mode_configures_the_session_and_scores_the_same(
     saved_model, tiny_data, inferencer, spinning, allowed, stopped_after_run
