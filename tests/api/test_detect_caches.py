@@ -2,9 +2,12 @@
 StartModel, StopModel or threshold change applies to the next request, another replica's within the TTL; and the
 Server-Timing header names the stages."""
 
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,7 @@ from sqlalchemy import event, update
 from sqlmodel import col, select
 
 from service.api.server_timing import parse_server_timing
-from service.db.engine import build_engine, transaction
+from service.db.engine import transaction
 from service.db.models import Model, Project
 from tests.api.test_hosting import TinyModel, wait_for_status
 from tests.conftest import make_settings
@@ -63,6 +66,45 @@ def set_threshold(engine: Any, project_name: str, value: float) -> None:
             .where(col(Model.project_id) == project.id, col(Model.version) == 1)
             .values(image_threshold=value)
         )
+
+
+OTHER_REPLICA = """
+import sys
+from tests.api.test_detect_caches import set_threshold
+from service.db.engine import build_engine
+engine = build_engine(sys.argv[1])
+print("ready", flush=True)
+for line in sys.stdin:
+    set_threshold(engine, sys.argv[2], float(line))
+    print("done", flush=True)
+engine.dispose()
+"""
+
+
+@contextmanager
+def another_replica(server: LiveServer, project_name: str) -> Iterator[Callable[[float], None]]:
+    """Sets the threshold as another API process's UpdateModelThreshold would, from a process started (and
+    imported) ahead, so a write takes milliseconds. A second engine on the SQLite file in this process would drop
+    the live server's file locks when it closes."""
+    replica = subprocess.Popen(
+        [sys.executable, "-c", OTHER_REPLICA, server.settings.resolved_database_url, project_name],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert replica.stdin is not None and replica.stdout is not None
+    try:
+        assert replica.stdout.readline().strip() == "ready"
+
+        def write(value: float) -> None:
+            replica.stdin.write(f"{value!r}\n")
+            replica.stdin.flush()
+            assert replica.stdout.readline().strip() == "done"
+
+        yield write
+    finally:
+        replica.stdin.close()
+        assert replica.wait(timeout=60) == 0
 
 
 def test_cached_requests_read_nothing_from_the_database(long_ttl: LiveServer, tiny_model: TinyModel) -> None:
@@ -117,15 +159,12 @@ def test_another_replicas_threshold_change_is_seen_within_the_ttl(short_ttl: Liv
     project = "other-replica"
     lv = host(short_ttl, project, tiny_model[0])
     body = encode(defective_pixels(tiny_model[1][1]))
-    assert detect(lv, project, body)["DetectAnomalyResult"]["IsAnomalous"] is True
-    replica = build_engine(short_ttl.settings.resolved_database_url)  # another API process's engine
-    try:
-        set_threshold(replica, project, 1.0 + 1e-6)
+    with another_replica(short_ttl, project) as set_elsewhere:
+        assert detect(lv, project, body)["DetectAnomalyResult"]["IsAnomalous"] is True  # cached here
+        set_elsewhere(1.0 + 1e-6)
         assert detect(lv, project, body)["DetectAnomalyResult"]["IsAnomalous"] is True, "read from the cache"
         time.sleep(SHORT_TTL_S + 0.2)
         assert detect(lv, project, body)["DetectAnomalyResult"]["IsAnomalous"] is False
-    finally:
-        replica.dispose()
 
 
 def test_server_timing_names_every_stage(short_ttl: LiveServer, tiny_model: TinyModel) -> None:
