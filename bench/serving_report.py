@@ -10,7 +10,20 @@ TARGETS = {
     "server_cpu_ms_per_request_vs_raw_cpu_ms_per_image": ("<=", 1.20),
     "errors_other_than_throttling": ("<=", 0),
 }
-STAGES = ("auth", "lookup", "decode", "queue", "inference", "postprocess", "mask", "wait", "review", "log", "response")
+STAGES = (
+    "receive",
+    "auth",
+    "lookup",
+    "decode",
+    "queue",
+    "inference",
+    "postprocess",
+    "mask",
+    "wait",
+    "review",
+    "log",
+    "response",
+)
 
 
 def _cell(value: Any, digits: int = 1) -> str:

@@ -6,6 +6,7 @@ oversized request is answered without its body ever being received. The signatur
 body by `service.auth.dependency.require_signature`. A request with a body must say how long it is (Content-Length).
 """
 
+import time
 from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +22,8 @@ from service.context import AppContext
 from service.errors import AccessDeniedException, PayloadTooLargeException, ServiceError, ValidationException
 
 API_PREFIX = "/2020-11-20/"
+RECEIVED_AT = "received_at"
+"""`request.state.received_at`: when the guard saw the request (perf_counter), for the Server-Timing `receive` stage."""
 
 
 class RequestGuard:
@@ -32,6 +35,7 @@ class RequestGuard:
         if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
             await self.app(scope, receive, send)
             return
+        scope.setdefault("state", {})[RECEIVED_AT] = time.perf_counter()
         context: AppContext = scope["app"].state.context
         try:
             await self._check(scope, context)

@@ -7,6 +7,7 @@ defect classes which class each defect region is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -66,17 +67,22 @@ class Detection:
 
     class_mask: uint8 (H, W), 0 outside the mask and k where the mask shows the palette's k-th class (1 everywhere
     in the mask of a model without classes); classes: the palette's classes the mask shows, in palette order (empty
-    without a palette).
+    without a palette). `boxes` are found on first use: labelling the regions is most of post-processing, and the
+    service's answer (a mask) never asks for them.
     """
 
     score: float
     is_anomalous: bool
     mask: np.ndarray
-    boxes: list[Box]
     area_percentage: float
     anomaly_map: np.ndarray
     class_mask: np.ndarray
     classes: tuple[ClassArea, ...] = ()
+    min_box_area: int = 1
+
+    @cached_property
+    def boxes(self) -> list[Box]:
+        return bounding_boxes(self.mask, min_area=self.min_box_area, anomaly_map=self.anomaly_map)
 
 
 def anomaly_mask(anomaly_map: Any, threshold: float) -> np.ndarray:
@@ -205,9 +211,9 @@ def postprocess(
         score=score,
         is_anomalous=is_anomalous,
         mask=mask,
-        boxes=bounding_boxes(mask, min_area=min_box_area, anomaly_map=full_map),
         area_percentage=affected_area_percentage(mask),
         anomaly_map=full_map,
         class_mask=class_mask,
         classes=class_areas(class_mask, palette) if palette is not None else (),
+        min_box_area=min_box_area,
     )

@@ -174,6 +174,18 @@ def test_server_timing_names_every_stage(short_ttl: LiveServer, tiny_model: Tiny
         lv = host(short_ttl, project, tiny_model[0])
     reply = detect(lv, project, encode(defective_pixels(tiny_model[1][0])))
     stages = parse_server_timing(reply["ResponseMetadata"]["HTTPHeaders"]["server-timing"])
-    expected = {"auth", "lookup", "decode", "queue", "inference", "postprocess", "mask", "wait", "review", "log"}
+    expected = {
+        "receive",
+        "auth",
+        "lookup",
+        "decode",
+        "queue",
+        "inference",
+        "postprocess",
+        "mask",
+        "wait",
+        "review",
+        "log",
+    }
     assert expected | {"response"} == set(stages)
     assert all(value >= 0 for value in stages.values()) and stages["inference"] > 0
