@@ -86,12 +86,17 @@ def verdicts(rows: dict[str, dict[str, Any]], paired: dict[str, Any]) -> dict[st
 
 def paired_table(paired: dict[str, Any]) -> str:
     """The paired c=1 run: both sides' p50 over their alternating blocks."""
+    cells = (
+        f"{paired['raw_p50_ms']:.1f}",
+        f"{paired['service_p50_ms']:.1f}",
+        f"{paired['ratio']:.2f}",
+        str(paired["requests_per_side"]),
+    )
     return "\n".join(
         [
             "| paired c=1 (alternating blocks) | raw predict_image p50 ms | service p50 ms | ratio | requests per side |",
             "|---|---:|---:|---:|---:|",
-            f"| c=1, 1 unit | {paired['raw_p50_ms']:.1f} | {paired['service_p50_ms']:.1f} | {paired['ratio']:.2f} "
-            f"| {paired['requests_per_side']} |",
+            f"| c=1, 1 unit | {' | '.join(cells)} |",
         ]
     )
 
