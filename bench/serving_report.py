@@ -4,26 +4,14 @@ from typing import Any
 
 import numpy as np
 
+from service.api.server_timing import DETECT_STAGES
+
 TARGETS = {
     "c1_p50_vs_raw_predict_image": ("<=", 1.15),
     "c16_images_per_s_vs_raw_batch": (">=", 0.90),
     "server_cpu_ms_per_request_vs_raw_cpu_ms_per_image": ("<=", 1.20),
     "errors_other_than_throttling": ("<=", 0),
 }
-STAGES = (
-    "receive",
-    "auth",
-    "lookup",
-    "decode",
-    "queue",
-    "inference",
-    "postprocess",
-    "mask",
-    "wait",
-    "review",
-    "log",
-    "response",
-)
 
 
 def _cell(value: Any, digits: int = 1) -> str:
@@ -46,7 +34,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 def stage_breakdown(stages: list[dict[str, float]]) -> dict[str, float]:
     """Median milliseconds per stage over the requests' Server-Timing headers."""
-    names = [name for name in STAGES if any(name in request for request in stages)]
+    names = [name for name in DETECT_STAGES if any(name in request for request in stages)]
     return {name: float(np.median([request.get(name, 0.0) for request in stages])) for name in names}
 
 

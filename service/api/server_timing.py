@@ -4,6 +4,21 @@ or a benchmark can see the service's share of a DetectAnomalies call without pro
 from collections.abc import Mapping
 
 HEADER = "Server-Timing"
+DETECT_STAGES = (
+    "receive",
+    "auth",
+    "lookup",
+    "decode",
+    "queue",
+    "inference",
+    "postprocess",
+    "mask",
+    "wait",
+    "review",
+    "log",
+    "response",
+)
+"""The stages a DetectAnomalies reply names, in the order a request passes them."""
 
 
 def server_timing(stages: Mapping[str, float]) -> str:
