@@ -6,9 +6,9 @@ from service.api.lookoutvision import datasets, hosting, models, packaging, proj
 from service.auth.dependency import require_signature
 
 router = APIRouter(prefix="/2020-11-20", dependencies=[Depends(require_signature)])
+router.include_router(hosting.router)  # first: DetectAnomalies is the hot path, and routes are matched in order
 router.include_router(projects.router)
 router.include_router(datasets.router)
 router.include_router(tags.router)
 router.include_router(models.router)
-router.include_router(hosting.router)
 router.include_router(packaging.router)
