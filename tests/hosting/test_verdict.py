@@ -101,3 +101,15 @@ def test_the_mask_png_uses_the_fewest_bits_and_decodes_to_the_same_mask(classes:
     for index, defect in enumerate(palette.classes, start=1):
         assert (colours[class_mask == index] == hex_rgb(defect.color)).all()
     assert (colours[class_mask == 0] == [255, 255, 255]).all()
+
+
+def test_a_normal_images_mask_is_encoded_once_per_size_and_palette_and_is_all_background() -> None:
+    palette = ClassPalette((DefectClass("scratch", "#00FF00"), DefectClass("dent", "#0000FF")), "#101010")
+    first = mask_png(np.zeros((31, 45), dtype=np.uint8), palette)
+    assert mask_png(np.zeros((31, 45), dtype=np.uint8), palette) is first
+    assert mask_png(np.zeros((45, 31), dtype=np.uint8), palette) is not first
+    assert mask_png(np.zeros((31, 45), dtype=np.uint8)) is not first
+    decoded = Image.open(io.BytesIO(first))
+    assert decoded.size == (45, 31) and not np.asarray(decoded).any()
+    assert (np.asarray(decoded.convert("RGB")) == [16, 16, 16]).all()
+    assert first[24] == 2  # three colours: 2 bits, as an anomalous image's mask with this palette
