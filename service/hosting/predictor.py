@@ -15,6 +15,7 @@ from service.engine.inference import (
     read_tiling,
 )
 from service.engine.inference.layout import METADATA_FILE, ONNX_FILE, OPENVINO_DIR, OPENVINO_FILE, OPENVINO_INT8_DIR
+from service.engine.inference.onnx import Spinning
 from service.engine.palette import ClassPalette
 from service.hosting.backend import DeploymentError
 
@@ -53,6 +54,11 @@ def model_image_size(artifacts_dir: Path) -> int:
     return int(json.loads(path.read_text()).get("image_size", DEFAULT_IMAGE_SIZE))
 
 
+HOSTING_SPINNING: Spinning = "during-run"
+"""How a hosting unit's ONNX Runtime threads spin: only while a run is in flight, so a busy unit keeps ORT's default
+latency while its idle threads leave the cores to decoding and the HTTP stack."""
+
+
 def load_predictor(artifacts_dir: Path, *, runtime: str, threads: int) -> BatchPredictor:
     """A warmed-up predictor for the artefacts in `artifacts_dir`, with `threads` intra-op threads; `runtime` is
     `openvino` (f32 IR), `openvino-int8` (the INT8 IR) or ONNX Runtime for anything else."""
@@ -65,7 +71,7 @@ def load_predictor(artifacts_dir: Path, *, runtime: str, threads: int) -> BatchP
             )
         else:
             inferencer = OnnxInferencer(
-                artifacts_dir / ONNX_FILE, threads, tiling=tiling, palette=palette, spinning="during-run"
+                artifacts_dir / ONNX_FILE, threads, tiling=tiling, palette=palette, spinning=HOSTING_SPINNING
             )
         predictor = EnginePredictor(inferencer)
         size = model_image_size(artifacts_dir)
