@@ -19,8 +19,8 @@ and measures:
   Server-Timing headers give the per-stage breakdown;
 * service (OpenVINO, LV_HOSTING_RUNTIME=openvino), c=1.
 
-The c=1 latency figure comes from a paired run (`bench/serving_paired.py`): blocks of raw `predict_image` calls
-and of DetectAnomalies requests alternate, so both sides see the same drift of the shared machine's speed.
+The c=1 latency and CPU figures come from a paired run (`bench/serving_paired.py`): blocks of raw `predict_image`
+calls and of DetectAnomalies requests alternate, so both sides see the same drift of the shared machine's speed.
 
 Targets (issue 12): service p50 at c=1 <= 1.15x raw predict_image p50 (paired); service images/s at c=16 with 2 units >= 0.9x
 raw batch images/s; server CPU ms per request <= 1.2x raw CPU ms per image; no error other than throttling. The
@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.serving_eager import start_eager_server
 from bench.serving_load import process_cpu_seconds, send, sign_requests
-from bench.serving_paired import paired_c1, paired_ratio
+from bench.serving_paired import RawInferencers, paired_c1, paired_ratio
 from bench.serving_report import paired_table, stage_breakdown, stage_table, table, verdict_table, verdicts
 from sdk.boto import boto3_client
 from service.db.engine import build_engine, transaction
@@ -316,10 +316,10 @@ def measure_service(
     *,
     runtime: str = "onnxruntime",
     py_spy: Path | None = None,
-    paired_with: OnnxInferencer | None = None,
+    paired_with: RawInferencers | None = None,
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, float]]]:
     """The service rows (c=1 lean and boto3, c=4 and c=16 with two units; only c=1 for OpenVINO) and the c=1
-    Server-Timing stages; with `paired_with` (the raw inferencer), also the paired c=1 figure (`serving_paired`),
+    Server-Timing stages; with `paired_with` (the raw inferencers), also the paired c=1 figures (`serving_paired`),
     whose requests then give the stages."""
     port = free_port()
     server = start_server(home, port, {"LV_HOSTING_RUNTIME": runtime})
@@ -337,7 +337,8 @@ def measure_service(
             )
         rows["service_c1" if runtime == "onnxruntime" else f"service_{runtime}_c1"] = row
         if paired_with is not None:
-            run = paired_c1(paired_with, bodies, port, sign_requests(port, path, bodies, 2 * requests, credentials))
+            prepared = sign_requests(port, path, bodies, 2 * requests, credentials)
+            run = paired_c1(paired_with, bodies, port, server.pid, prepared)
             rows["paired_c1"], stages = paired_ratio(run), run.stages
         if runtime == "onnxruntime":
             rows["service_c1_boto3"] = boto3_row(client, server.pid, bodies, requests)
@@ -439,7 +440,7 @@ def main() -> None:
         folder, bodies = train_model(work, args.model, args.image_size, args.dataset)
         raw_before = measure_raw(folder, bodies, args.requests, cores)
         eager = measure_eager(folder, bodies, max(8, args.requests // 4), cores)
-        paired_with = OnnxInferencer(folder / ONNX_FILE, cores)
+        paired_with = RawInferencers.of(folder / ONNX_FILE, cores, bodies)
         service, stages = measure_service(
             work / "home", folder, bodies, args.requests, py_spy=args.py_spy, paired_with=paired_with
         )

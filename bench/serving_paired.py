@@ -1,20 +1,42 @@
-"""The c=1 latency figure measured as a pair: blocks of raw `predict_image` calls and of DetectAnomalies requests
-alternate in one run, and each side's p50 is taken over all of its blocks.
+"""The c=1 latency and CPU figures measured as pairs: blocks of raw `predict_image` calls and of DetectAnomalies
+requests alternate in one run, and each side's p50 (and CPU ms per image) is taken over all of its blocks.
 
 A shared VM's speed drifts by 10-20 % over a minute (other tenants, frequency); a raw row measured a minute before
 or after the service row then decides the ratio more than the service does. Alternating short blocks puts both sides
-under the same drift, so their ratio is the service's own cost."""
+under the same drift, so their ratio is the service's own cost.
+
+Each round has two raw blocks: one on ORT's default session (the latency baseline: its threads keep spinning between
+runs, the fastest and most CPU-hungry setting) and one on a session that spins as the hosting units do
+(`HOSTING_SPINNING`, the CPU baseline), then the service block, whose CPU is the server process's (/proc)."""
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.serving_load import Prepared, send
+from bench.serving_load import Prepared, process_cpu_seconds, send
 from service.engine.inference import OnnxInferencer
+from service.hosting.predictor import HOSTING_SPINNING
 
 ROUNDS = 8
+
+
+@dataclass(frozen=True)
+class RawInferencers:
+    """The raw side of the pair: ORT's default session for latency, one spinning as the hosting units do for CPU."""
+
+    latency: OnnxInferencer
+    cpu: OnnxInferencer
+
+    @classmethod
+    def of(cls, onnx_file: Path, cores: int, warm_with: list[bytes]) -> "RawInferencers":
+        pair = cls(OnnxInferencer(onnx_file, cores), OnnxInferencer(onnx_file, cores, spinning=HOSTING_SPINNING))
+        for body in warm_with[:4]:
+            pair.latency.predict_image(body)
+            pair.cpu.predict_image(body)
+        return pair
 
 
 @dataclass
@@ -23,20 +45,38 @@ class PairedRun:
     service_latencies: list[float] = field(default_factory=list)
     stages: list[dict[str, float]] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
+    raw_cpu_seconds: float = 0.0
+    raw_cpu_images: int = 0
+    service_cpu_seconds: float = 0.0
 
 
 def paired_c1(
-    inferencer: OnnxInferencer, bodies: list[bytes], port: int, prepared: list[Prepared], *, rounds: int = ROUNDS
+    raw: RawInferencers,
+    bodies: list[bytes],
+    port: int,
+    server_pid: int,
+    prepared: list[Prepared],
+    *,
+    rounds: int = ROUNDS,
 ) -> PairedRun:
-    """`rounds` alternations of one raw block and one service block, each a `len(prepared) // rounds` share."""
+    """`rounds` alternations of a raw latency block, a raw CPU block and a service block (`server_pid`'s CPU), each
+    a `len(prepared) // rounds` share."""
     run = PairedRun()
     per_round = max(1, len(prepared) // rounds)
     for round_index in range(rounds):
-        for index in range(per_round):
+        share = [bodies[(round_index * per_round + index) % len(bodies)] for index in range(per_round)]
+        for body in share:
             begin = time.perf_counter()
-            inferencer.predict_image(bodies[(round_index * per_round + index) % len(bodies)])
+            raw.latency.predict_image(body)
             run.raw_latencies.append(time.perf_counter() - begin)
+        began = time.process_time()
+        for body in share:
+            raw.cpu.predict_image(body)
+        run.raw_cpu_seconds += time.process_time() - began
+        run.raw_cpu_images += len(share)
+        server_began = process_cpu_seconds(server_pid)
         result = send(port, prepared[round_index * per_round : (round_index + 1) * per_round], 1)
+        run.service_cpu_seconds += process_cpu_seconds(server_pid) - server_began
         run.service_latencies.extend(result.latencies)
         run.stages.extend(result.stages)
         for code, count in result.errors.items():
@@ -45,12 +85,17 @@ def paired_c1(
 
 
 def paired_ratio(run: PairedRun) -> dict[str, Any]:
-    """Both sides' p50 (ms) over all their blocks, and the service's over the raw."""
+    """Both sides' p50 (ms) and CPU ms per image over all their blocks, and the service's over the raw."""
     raw, service = float(np.median(run.raw_latencies)), float(np.median(run.service_latencies))
+    raw_cpu_ms = 1000 * run.raw_cpu_seconds / max(1, run.raw_cpu_images)
+    service_cpu_ms = 1000 * run.service_cpu_seconds / max(1, len(run.service_latencies))
     return {
         "raw_p50_ms": 1000 * raw,
         "service_p50_ms": 1000 * service,
         "ratio": service / raw,
+        "raw_cpu_ms_per_image": raw_cpu_ms,
+        "service_cpu_ms_per_request": service_cpu_ms,
+        "cpu_ratio": service_cpu_ms / raw_cpu_ms,
         "requests_per_side": len(run.service_latencies),
         "errors": run.errors,
     }
