@@ -16,8 +16,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.auth import session
+from service.auth.dependency import PARSED_AUTHORIZATION
 from service.auth.request_rules import body_limit, operation_of
-from service.auth.sigv4 import SignedRequest, parse_authorization
+from service.auth.sigv4 import Authorization, SignedRequest, parse_authorization
 from service.context import AppContext
 from service.errors import AccessDeniedException, PayloadTooLargeException, ServiceError, ValidationException
 
@@ -51,7 +52,7 @@ class RequestGuard:
             if session.has_session_cookie(request):
                 await run_in_threadpool(_check_session, request, context)
             else:
-                await _check_signature_headers(context, headers)
+                scope["state"][PARSED_AUTHORIZATION] = await _check_signature_headers(context, headers)
         limit = body_limit(operation_of(scope["method"], scope["path"]), context.settings)
         length = headers.get("content-length")
         if length is None:
@@ -71,7 +72,7 @@ def _check_session(request: Request, context: AppContext) -> None:
         raise AccessDeniedException("The console session has expired or is invalid; sign in again.")
 
 
-async def _check_signature_headers(context: AppContext, headers: Headers) -> None:
+async def _check_signature_headers(context: AppContext, headers: Headers) -> Authorization:
     """Parsed on the event loop; the key is looked up in a worker thread only when it is not cached."""
     signed = SignedRequest(
         method="", url="", headers={name.lower(): value for name, value in headers.items()}, body=b""
@@ -81,3 +82,4 @@ async def _check_signature_headers(context: AppContext, headers: Headers) -> Non
     known = context.keys.cached(key_id) or await run_in_threadpool(context.keys.lookup, key_id)
     if known is None:
         raise AccessDeniedException("The security token included in the request is invalid: unknown access key.")
+    return authorization

@@ -11,6 +11,10 @@ from service.auth.sigv4 import UNSIGNED_PAYLOAD, SignedRequest, parse_authorizat
 from service.context import AppContext
 from service.errors import AccessDeniedException
 
+PARSED_AUTHORIZATION = "parsed_authorization"
+"""`request.state.parsed_authorization`: the Authorization header as the request guard parsed it before the body was
+read (`service.api.request_guard`); the signature is verified here, over the body."""
+
 
 async def require_signature(request: Request) -> str:
     """Verify the request's SigV4 signature (or console session) and the key's role (`service.auth.roles`); returns
@@ -39,7 +43,7 @@ async def require_signature(request: Request) -> str:
         headers={name.lower(): value for name, value in request.headers.items()},
         body=body,
     )
-    authorization = parse_authorization(signed)
+    authorization = getattr(request.state, PARSED_AUTHORIZATION, None) or parse_authorization(signed)
     check_payload_rules(
         operation=operation_of(request.method, request.url.path),
         unsigned_payload=unsigned,
