@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.serving_eager import start_eager_server
 from bench.serving_load import process_cpu_seconds, send, sign_requests
-from bench.serving_paired import RawInferencers, paired_c1, paired_ratio
+from bench.serving_paired import SETTLE_S, RawInferencers, paired_c1, paired_ratio
 from bench.serving_report import paired_table, stage_breakdown, stage_table, table, verdict_table, verdicts
 from sdk.boto import boto3_client
 from service.db.engine import build_engine, transaction
@@ -118,6 +118,7 @@ def raw_cpu_by_spinning(folder: Path, bodies: list[bytes], requests: int, cores:
     """predict_image's CPU ms per image with each ONNX Runtime spinning mode (a warmed session each)."""
     figures = {}
     for spinning in get_args(Spinning):
+        time.sleep(SETTLE_S)
         inferencer = OnnxInferencer(folder / ONNX_FILE, cores, spinning=spinning)
         _raw_cpu_ms_per_image(inferencer, bodies, 4)
         figures[spinning] = _raw_cpu_ms_per_image(inferencer, bodies, requests)

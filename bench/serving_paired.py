@@ -5,9 +5,10 @@ A shared VM's speed drifts by 10-20 % over a minute (other tenants, frequency); 
 or after the service row then decides the ratio more than the service does. Alternating short blocks puts both sides
 under the same drift, so their ratio is the service's own cost.
 
-Each round has two raw blocks: one on ORT's default session (the latency baseline: its threads keep spinning between
-runs, the fastest and most CPU-hungry setting) and one on a session that spins as the hosting units do
-(`HOSTING_SPINNING`, the CPU baseline), then the service block, whose CPU is the server process's (/proc)."""
+Each round has two raw blocks around the service block (whose CPU is the server process's, from /proc): one on ORT's
+default session before it (the latency baseline: its threads keep spinning between runs, the fastest and most
+CPU-hungry setting), one on a session that spins as the hosting units do after it (`HOSTING_SPINNING`, the CPU
+baseline)."""
 
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from service.engine.inference import OnnxInferencer
 from service.hosting.predictor import HOSTING_SPINNING
 
 ROUNDS = 8
+SETTLE_S = 0.1
+"""Pause after a block on ORT's default session: its idle threads go on spinning for ~30 ms after the last run (one
+core's worth), which would load whatever block came next."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,8 @@ def paired_c1(
     *,
     rounds: int = ROUNDS,
 ) -> PairedRun:
-    """`rounds` alternations of a raw latency block, a raw CPU block and a service block (`server_pid`'s CPU), each
-    a `len(prepared) // rounds` share."""
+    """`rounds` alternations of a raw latency block, a service block (`server_pid`'s CPU) and a raw CPU block, each a
+    `len(prepared) // rounds` share, with `SETTLE_S` between the latency block and the next."""
     run = PairedRun()
     per_round = max(1, len(prepared) // rounds)
     for round_index in range(rounds):
@@ -69,11 +73,7 @@ def paired_c1(
             begin = time.perf_counter()
             raw.latency.predict_image(body)
             run.raw_latencies.append(time.perf_counter() - begin)
-        began = time.process_time()
-        for body in share:
-            raw.cpu.predict_image(body)
-        run.raw_cpu_seconds += time.process_time() - began
-        run.raw_cpu_images += len(share)
+        time.sleep(SETTLE_S)
         server_began = process_cpu_seconds(server_pid)
         result = send(port, prepared[round_index * per_round : (round_index + 1) * per_round], 1)
         run.service_cpu_seconds += process_cpu_seconds(server_pid) - server_began
@@ -81,6 +81,11 @@ def paired_c1(
         run.stages.extend(result.stages)
         for code, count in result.errors.items():
             run.errors[code] = run.errors.get(code, 0) + count
+        began = time.process_time()
+        for body in share:
+            raw.cpu.predict_image(body)
+        run.raw_cpu_seconds += time.process_time() - began
+        run.raw_cpu_images += len(share)
     return run
 
 
