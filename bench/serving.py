@@ -14,9 +14,9 @@ and measures:
 * torch eager: the same model in torch eager behind a plain FastAPI endpoint (`bench/serving_eager.py`), c=1, a
   quarter of the requests (it is the slowest row);
 * service (ONNX Runtime): DetectAnomalies at concurrency 1 (one unit, all cores), then 4 and 16 (two units, one core
-  each), sent by the lean load generator (`bench/serving_load.py`: signed and serialised ahead, answers parsed by httptools), plus one boto3 row at
-  c=1 (the user's view). Each row has the server's CPU ms per request (its /proc CPU time over the run); the c=1 run's
-  Server-Timing headers give the per-stage breakdown;
+  each), sent by the lean load generator (`bench/serving_load.py`: signed and serialised ahead, answers parsed by
+  httptools), plus one boto3 row at c=1 (the user's view). Each row has the server's CPU ms per request (its /proc CPU
+  time over the run); the c=1 run's Server-Timing headers give the per-stage breakdown;
 * service (OpenVINO, LV_HOSTING_RUNTIME=openvino), c=1.
 
 The c=1 latency and CPU figures come from a paired run (`bench/serving_paired.py`): blocks of raw `predict_image`

@@ -25,11 +25,8 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 @dataclass(frozen=True)
 class Prepared:
-    """One signed request and its bytes on the wire."""
+    """One signed request, as its bytes on the wire."""
 
-    path: str
-    body: bytes
-    headers: dict[str, str]
     message: bytes
 
 
@@ -79,7 +76,7 @@ def sign_requests(
             SigV4Auth(credentials, "lookoutvision", "us-east-1").add_auth(request)
         headers = {"Host": f"127.0.0.1:{port}", **dict(request.headers.items()), "Content-Length": str(len(body))}
         head = f"POST {path} HTTP/1.1\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-        prepared.append(Prepared(path, body, headers, head.encode("latin-1") + b"\r\n" + body))
+        prepared.append(Prepared(head.encode("latin-1") + b"\r\n" + body))
     return prepared
 
 
