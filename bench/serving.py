@@ -55,8 +55,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.serving_eager import start_eager_server
 from bench.serving_load import process_cpu_seconds, send, sign_requests
-from bench.serving_paired import SETTLE_S, RawInferencers, paired_c1, paired_ratio
-from bench.serving_report import paired_table, stage_breakdown, stage_table, table, verdict_table, verdicts
+from bench.serving_paired import (
+    C16_BATCHES_PER_ROUND,
+    C16_ROUNDS,
+    SETTLE_S,
+    RawInferencers,
+    paired_c1,
+    paired_c16,
+    paired_ratio,
+    paired_throughput_ratio,
+)
+from bench.serving_report import (
+    paired_table,
+    paired_throughput_table,
+    stage_breakdown,
+    stage_table,
+    table,
+    verdict_table,
+    verdicts,
+)
 from sdk.boto import boto3_client
 from service.db.engine import build_engine, transaction
 from service.db.models import Model, Project
@@ -357,10 +374,24 @@ def measure_service(
                     count,
                     credentials,
                 )
+            if paired_with is not None:
+                rows["paired_c16"] = paired_throughput(paired_with, bodies, port, server.pid, path, credentials)
         return rows, stages
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def paired_throughput(
+    raw: RawInferencers, bodies: list[bytes], port: int, pid: int, path: str, credentials: Any
+) -> dict[str, Any]:
+    """The c=16 figure as pairs: raw batches of 16 on the latency session (`cores` threads, as the raw batch row)
+    alternating with DetectAnomalies blocks at c=16 (`serving_paired.paired_c16`)."""
+    pixels = [to_rgb_array(body) for body in bodies]
+    batch = np.stack([pixels[index % len(pixels)] for index in range(BATCH)])
+    raw.latency.run(batch)
+    prepared = sign_requests(port, path, bodies, C16_ROUNDS * C16_BATCHES_PER_ROUND * BATCH, credentials)
+    return paired_throughput_ratio(paired_c16(raw.latency, batch, port, pid, prepared))
 
 
 def measure_on_ray(home: Path, folder: Path, bodies: list[bytes], requests: int, cores: int) -> dict[str, Any]:
@@ -457,7 +488,7 @@ def main() -> None:
             **service,
             **openvino,
         }
-        paired = rows.pop("paired_c1")
+        paired, paired_c16_row = rows.pop("paired_c1"), rows.pop("paired_c16")
     breakdown = stage_breakdown(stages)
     result = {
         "model": args.model,
@@ -466,7 +497,8 @@ def main() -> None:
         "rows": rows,
         "stages_ms_c1": breakdown,
         "paired_c1": paired,
-        "verdicts": verdicts(rows, paired),
+        "paired_c16": paired_c16_row,
+        "verdicts": verdicts(rows, paired, paired_c16_row),
         "ray_rows": ray_rows,
         "load_average": os.getloadavg(),
         "platform": {"python": sys.version.split()[0], "cpu_count": os.cpu_count()},
@@ -479,6 +511,8 @@ def main() -> None:
         print(side_by_side(rows, ray_rows))
     print()
     print(paired_table(paired))
+    print()
+    print(paired_throughput_table(paired_c16_row))
     print()
     print(stage_table(breakdown, paired["service_p50_ms"]))
     print()

@@ -8,7 +8,12 @@ under the same drift, so their ratio is the service's own cost.
 Each round has two raw blocks around the service block (whose CPU is the server process's, from /proc): one on ORT's
 default session before it (the latency baseline: its threads keep spinning between runs, the fastest and most
 CPU-hungry setting), one on a session that spins as the hosting units do after it (`HOSTING_SPINNING`, the CPU
-baseline)."""
+baseline).
+
+The c=16 throughput is paired the same way (`paired_c16`): blocks of the raw graph on batches of 16 alternate with
+blocks of as many DetectAnomalies requests at concurrency 16, and each side's images/s is its images over its time in
+all blocks: a slow stretch of the VM (one 0.9-1.2 s batch among 220 ms ones was seen) then weighs on both sides
+instead of on whichever was measured in it."""
 
 import time
 from dataclasses import dataclass, field
@@ -102,5 +107,67 @@ def paired_ratio(run: PairedRun) -> dict[str, Any]:
         "service_cpu_ms_per_request": service_cpu_ms,
         "cpu_ratio": service_cpu_ms / raw_cpu_ms,
         "requests_per_side": len(run.service_latencies),
+        "errors": run.errors,
+    }
+
+
+C16_ROUNDS = 6
+C16_BATCHES_PER_ROUND = 8
+
+
+@dataclass
+class PairedThroughput:
+    raw_images: int = 0
+    raw_seconds: float = 0.0
+    service_images: int = 0
+    service_seconds: float = 0.0
+    service_cpu_seconds: float = 0.0
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+def paired_c16(
+    raw: OnnxInferencer,
+    batch: np.ndarray,
+    port: int,
+    server_pid: int,
+    prepared: list[Prepared],
+    *,
+    rounds: int = C16_ROUNDS,
+    batches_per_round: int = C16_BATCHES_PER_ROUND,
+) -> PairedThroughput:
+    """`rounds` alternations of `batches_per_round` raw runs of `batch` (the graph alone) and a service block of as
+    many images at concurrency 16 from `prepared` (which must hold `rounds` such blocks), `SETTLE_S` after each raw
+    block (ORT's default session spins after its last run)."""
+    run = PairedThroughput()
+    per_round = batches_per_round * len(batch)
+    if len(prepared) < rounds * per_round:
+        raise ValueError(f"paired_c16 needs {rounds * per_round} prepared requests, got {len(prepared)}")
+    for round_index in range(rounds):
+        began = time.perf_counter()
+        for _ in range(batches_per_round):
+            raw.run(batch)
+        run.raw_seconds += time.perf_counter() - began
+        run.raw_images += per_round
+        time.sleep(SETTLE_S)
+        server_began = process_cpu_seconds(server_pid)
+        result = send(port, prepared[round_index * per_round : (round_index + 1) * per_round], 16)
+        run.service_cpu_seconds += process_cpu_seconds(server_pid) - server_began
+        run.service_seconds += result.seconds
+        run.service_images += len(result.latencies)
+        for code, count in result.errors.items():
+            run.errors[code] = run.errors.get(code, 0) + count
+    return run
+
+
+def paired_throughput_ratio(run: PairedThroughput) -> dict[str, Any]:
+    """Both sides' images/s over all their blocks, and the service's over the raw graph's."""
+    raw = run.raw_images / run.raw_seconds
+    service = run.service_images / run.service_seconds
+    return {
+        "raw_batch_images_per_s": raw,
+        "service_images_per_s": service,
+        "ratio": service / raw,
+        "service_cpu_ms_per_request": 1000 * run.service_cpu_seconds / max(1, run.service_images),
+        "images_per_side": run.raw_images,
         "errors": run.errors,
     }

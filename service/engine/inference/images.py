@@ -4,7 +4,7 @@ import io
 from collections.abc import Sequence
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 ImageLike = bytes | Image.Image | np.ndarray
 ImagesLike = np.ndarray | Sequence[ImageLike]
@@ -24,13 +24,19 @@ def _to_8_bit_gray(image: Image.Image) -> Image.Image:
 
 
 def pil_to_rgb(image: Image.Image) -> np.ndarray:
-    """Decode as training does: EXIF orientation applied, any mode to 8-bit RGB, alpha dropped -> (H, W, 3) uint8."""
-    image = ImageOps.exif_transpose(image)
+    """Decode as training does: EXIF orientation applied, any mode to 8-bit RGB, alpha dropped -> (H, W, 3) uint8.
+
+    An upright RGB image goes straight to its array: Pillow's transposition and conversion each copy the pixels even
+    when they change nothing (three copies of every DetectAnomalies image, ~0.2 ms at 256 px)."""
+    if image.getexif().get(ExifTags.Base.Orientation, 1) != 1:
+        image = ImageOps.exif_transpose(image)
     if image.mode in _HIGH_BIT_DEPTH_MODES:
         image = _to_8_bit_gray(image)
     elif image.mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
-    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    return np.asarray(image, dtype=np.uint8)
 
 
 def to_rgb_array(image: ImageLike) -> np.ndarray:
