@@ -29,7 +29,8 @@ from sqlmodel import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.serving import PROJECT, free_port, register_model, start_server, train_model, wait_hosted
+from bench.serving import train_model
+from bench.serving_server import PROJECT, free_port, register_model, start_server, wait_hosted
 from sdk.boto import boto3_client
 from service.db.engine import build_engine, transaction
 from service.db.models import Detection

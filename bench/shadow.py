@@ -9,7 +9,7 @@ at each concurrency: first with version 2 hosted but idle, then with version 2 i
 request copied). The table shows the live p50/p99 of both and how much shadow work ran and was dropped.
 
 Target: with a shadow, live p50 within 10 % and p99 within 25 % of the run without (shadow work is shed when the
-live model has requests waiting); no errors. Server setup and model training come from `bench/serving.py`.
+live model has requests waiting); no errors. Server setup comes from `bench/serving_server.py`, model training from `bench/serving.py`.
 """
 
 import argparse
@@ -26,7 +26,8 @@ from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.serving import PROJECT, free_port, load, register_model, start_server, summary, train_model, wait_hosted
+from bench.serving import load, summary, train_model
+from bench.serving_server import PROJECT, free_port, register_model, start_server, wait_hosted
 from sdk.boto import boto3_client
 from service.settings import Settings
 
