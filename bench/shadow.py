@@ -9,7 +9,8 @@ at each concurrency: first with version 2 hosted but idle, then with version 2 i
 request copied). The table shows the live p50/p99 of both and how much shadow work ran and was dropped.
 
 Target: with a shadow, live p50 within 10 % and p99 within 25 % of the run without (shadow work is shed when the
-live model has requests waiting); no errors. Server setup comes from `bench/serving_server.py`, model training from `bench/serving.py`.
+live model has requests waiting); no errors. Server setup comes from `bench/serving_server.py`, model training from
+`bench/serving.py`.
 """
 
 import argparse
