@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.aws.test_service_model import CannedReply, Wire, _client, _json_body, _path, _query
+from tests.aws.wire import CannedReply, Wire, body_of, make_client, path_of, query_of
 
 P = "/2020-11-20/projects/widgets"
 REVIEW_CASES: list[tuple[str, dict[str, Any], str, str, dict[str, list[str]], dict[str, Any] | None]] = [
@@ -115,7 +115,7 @@ REVIEW_CASES: list[tuple[str, dict[str, Any], str, str, dict[str, list[str]], di
 
 @pytest.fixture
 def wire() -> tuple[Any, Wire]:
-    client = _client(retries={"total_max_attempts": 1})
+    client = make_client(retries={"total_max_attempts": 1})
     return client, Wire(client)
 
 
@@ -136,8 +136,8 @@ def test_review_operation_wire_shape(
     client, recorded = wire
     getattr(client, method)(**params)
     request = recorded.last
-    assert (request.method, _path(request), _query(request)) == (http_method, path, query)
-    assert _json_body(request) == body
+    assert (request.method, path_of(request), query_of(request)) == (http_method, path, query)
+    assert body_of(request) == body
     assert (
         "openlv extension"
         in client.meta.service_model.operation_model(client.meta.method_to_api_mapping[method]).documentation

@@ -7,99 +7,16 @@ tests pin the exact HTTP shape the service must accept and send.
 import base64
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import botocore.exceptions
-import botocore.loaders
 import pytest
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from sdk.boto import boto3_client, data_path
+from sdk.boto import data_path
+from tests.aws.wire import ENDPOINT, CannedReply, Wire, body_of, header_of, path_of, query_of
 
-ENDPOINT = "http://openlv.test:8080"
-CREDENTIALS = {"aws_access_key_id": "AKIDOPENLVTEST", "aws_secret_access_key": "openlv-test-secret"}
 MODEL_ARN = "arn:aws:lookoutvision:us-east-1:123456789012:model/widgets/1"
-
-
-@dataclass
-class CannedReply:
-    status: int = 200
-    body: bytes = b"{}"
-    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
-
-
-class _RawBody:
-    """The one method of urllib3's response that AWSResponse reads."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, *args: Any, **kwargs: Any) -> Iterator[bytes]:
-        yield self._body
-
-
-class Wire:
-    """Records prepared requests and answers them with queued canned replies (the last one repeats)."""
-
-    def __init__(self, client: Any) -> None:
-        self.requests: list[AWSPreparedRequest] = []
-        self.replies: list[CannedReply] = [CannedReply()]
-        client.meta.events.register("before-send.lookoutvision", self._answer)
-
-    def reply(self, *replies: CannedReply) -> None:
-        self.replies = list(replies)
-
-    def _answer(self, request: AWSPreparedRequest, **_: Any) -> AWSResponse:
-        self.requests.append(request)
-        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        return AWSResponse(request.url, reply.status, reply.headers, _RawBody(reply.body))
-
-    @property
-    def last(self) -> AWSPreparedRequest:
-        return self.requests[-1]
-
-
-def _client(**config: Any) -> Any:
-    return boto3_client(ENDPOINT, region_name="us-east-1", config=Config(**config), **CREDENTIALS)
-
-
-@pytest.fixture
-def client() -> Any:
-    return _client(retries={"total_max_attempts": 1})
-
-
-@pytest.fixture
-def wire(client: Any) -> Wire:
-    return Wire(client)
-
-
-def _json_body(request: AWSPreparedRequest) -> dict[str, Any] | None:
-    return json.loads(request.body) if request.body else None
-
-
-def _query(request: AWSPreparedRequest) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(request.url).query)
-
-
-def _header(request: AWSPreparedRequest, name: str) -> str | None:
-    """A header of the prepared request as text (botocore keeps some values as bytes)."""
-    value = request.headers.get(name)
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _path(request: AWSPreparedRequest) -> str:
-    return urlsplit(request.url).path
-
 
 manifest = {"GroundTruthManifest": {"S3Object": {"Bucket": "images", "Key": "train.manifest", "VersionId": "v1"}}}
 output = {"S3Location": {"Bucket": "results", "Prefix": "widgets/"}}
@@ -305,15 +222,6 @@ IDEMPOTENT = {
     "StopModel",
     "StartModelPackagingJob",
 }
-ERRORS = {
-    "AccessDeniedException": 403,
-    "ConflictException": 409,
-    "InternalServerException": 500,
-    "ResourceNotFoundException": 404,
-    "ServiceQuotaExceededException": 402,
-    "ThrottlingException": 429,
-    "ValidationException": 400,
-}
 
 
 def test_model_metadata_and_every_operation(client: Any) -> None:
@@ -351,16 +259,16 @@ def test_operation_wire_shape(
     request = wire.last
     assert request.method == http_method
     assert request.url.startswith(ENDPOINT + "/2020-11-20/")
-    assert _path(request) == path
-    assert _query(request) == query
-    assert _json_body(request) == body
+    assert path_of(request) == path
+    assert query_of(request) == query
+    assert body_of(request) == body
     if body is not None:
-        assert _header(request, "Content-Type") == "application/json"
-    authorization = _header(request, "Authorization") or ""
+        assert header_of(request, "Content-Type") == "application/json"
+    authorization = header_of(request, "Authorization") or ""
     assert authorization.startswith("AWS4-HMAC-SHA256 Credential=AKIDOPENLVTEST/")
     assert "/us-east-1/lookoutvision/aws4_request" in authorization
     operation = client.meta.method_to_api_mapping[method]
-    token = _header(request, "X-Amzn-Client-Token")
+    token = header_of(request, "X-Amzn-Client-Token")
     if operation in IDEMPOTENT:
         assert token is not None and uuid.UUID(token)
     else:
@@ -369,13 +277,13 @@ def test_operation_wire_shape(
 
 def test_explicit_client_token_is_sent_verbatim(client: Any, wire: Wire) -> None:
     client.stop_model(ProjectName="widgets", ModelVersion="2", ClientToken="retry-7")
-    assert _header(wire.last, "X-Amzn-Client-Token") == "retry-7"
+    assert header_of(wire.last, "X-Amzn-Client-Token") == "retry-7"
 
 
 def test_generated_client_tokens_differ_per_call(client: Any, wire: Wire) -> None:
     client.create_project(ProjectName="a")
     client.create_project(ProjectName="b")
-    first, second = (_header(r, "X-Amzn-Client-Token") for r in wire.requests)
+    first, second = (header_of(r, "X-Amzn-Client-Token") for r in wire.requests)
     assert first != second
 
 
@@ -388,7 +296,7 @@ def test_create_model_extension_members(client: Any, wire: Wire) -> None:
         BackboneWeights="/models/resnet18.pt",
         ImageSize=256,
     )
-    assert _json_body(wire.last) == {
+    assert body_of(wire.last) == {
         "OutputConfig": output,
         "Algorithm": "padim",
         "Hyperparameters": {"n_features": "100", "layers": "layer1,layer2"},
@@ -401,8 +309,8 @@ def test_threshold_confidence_members(client: Any, wire: Wire) -> None:
     client.update_model_threshold(
         ProjectName="widgets", ModelVersion="1", Policy="TARGET_RECALL", Value=0.99, Confidence=0.95
     )
-    assert (wire.last.method, _path(wire.last)) == ("PUT", "/2020-11-20/projects/widgets/models/1/threshold")
-    assert _json_body(wire.last) == {"Policy": "TARGET_RECALL", "Value": 0.99, "Confidence": 0.95}
+    assert (wire.last.method, path_of(wire.last)) == ("PUT", "/2020-11-20/projects/widgets/models/1/threshold")
+    assert body_of(wire.last) == {"Policy": "TARGET_RECALL", "Value": 0.99, "Confidence": 0.95}
     interval = {"Estimate": 1.0, "Lower": 0.95, "Upper": 1.0, "Successes": 60, "Trials": 60}
     target = {
         "Metric": "Recall",
@@ -415,18 +323,18 @@ def test_threshold_confidence_members(client: Any, wire: Wire) -> None:
     reply = {"Threshold": 0.42, "Intervals": {"ConfidenceLevel": 0.9, "Recall": interval}, "Target": target}
     wire.reply(CannedReply(body=json.dumps(reply).encode()))
     parsed = client.describe_model_evaluation(ProjectName="widgets", ModelVersion="1", Confidence=0.9)
-    assert _query(wire.last) == {"confidence": ["0.9"]}
+    assert query_of(wire.last) == {"confidence": ["0.9"]}
     assert parsed["Intervals"]["Recall"] == interval and parsed["Target"] == target
     bands = {"Roc": {"TruePositiveRateLower": [0.0, 0.5], "FalsePositiveRateUpper": [0.3, 1.0]}, "ConfidenceLevel": 0.9}
     wire.reply(CannedReply(body=json.dumps(bands).encode()))
     curves = client.get_model_curves(ProjectName="widgets", ModelVersion="1", Confidence=0.9)
-    assert _query(wire.last) == {"confidence": ["0.9"]}
+    assert query_of(wire.last) == {"confidence": ["0.9"]}
     assert curves["Roc"] == bands["Roc"] and curves["ConfidenceLevel"] == 0.9
 
 
 def test_create_model_sends_the_tile_size(client: Any, wire: Wire) -> None:
     client.create_model(ProjectName="widgets", OutputConfig=output, ImageSize=128, TileSize="auto")
-    assert _json_body(wire.last) == {"OutputConfig": output, "ImageSize": 128, "TileSize": "auto"}
+    assert body_of(wire.last) == {"OutputConfig": output, "ImageSize": 128, "TileSize": "auto"}
     with pytest.raises(botocore.exceptions.ParamValidationError):
         client.create_model(ProjectName="widgets", OutputConfig=output, TileSize="")
 
@@ -472,9 +380,9 @@ def test_detect_anomalies_sends_raw_image_bytes(client: Any, wire: Wire) -> None
     wire.reply(CannedReply(body=json.dumps({"DetectAnomalyResult": result}).encode()))
     parsed = client.detect_anomalies(ProjectName="widgets", ModelVersion="2", Body=image, ContentType="image/png")
     request = wire.last
-    assert (request.method, _path(request)) == ("POST", "/2020-11-20/projects/widgets/models/2/detect")
-    assert _header(request, "Content-Type") == "image/png"
-    assert _header(request, "Content-Length") == str(len(image))
+    assert (request.method, path_of(request)) == ("POST", "/2020-11-20/projects/widgets/models/2/detect")
+    assert header_of(request, "Content-Type") == "image/png"
+    assert header_of(request, "Content-Length") == str(len(image))
     sent = request.body if isinstance(request.body, bytes) else request.body.read()
     assert sent == image
     detection = parsed["DetectAnomalyResult"]
@@ -491,7 +399,7 @@ def test_detect_anomalies_accepts_a_file(client: Any, wire: Wire, tmp_path: Any)
         body = wire.last.body
         sent = body.read() if hasattr(body, "read") else body
     assert sent == picture.read_bytes()
-    assert _header(wire.last, "Content-Type") == "image/jpeg"
+    assert header_of(wire.last, "Content-Type") == "image/jpeg"
 
 
 @pytest.mark.parametrize(
@@ -511,120 +419,10 @@ def test_paginator_follows_next_token(client: Any, wire: Wire) -> None:
     pages = client.get_paginator("list_projects").paginate(PaginationConfig={"PageSize": 1})
     names = [p["ProjectName"] for p in pages.search("Projects[]")]
     assert names == ["a", "b"]
-    assert [_query(r) for r in wire.requests] == [{"maxResults": ["1"]}, {"maxResults": ["1"], "nextToken": ["page2"]}]
-
-
-def _error_reply(code: str, body: dict[str, Any], extra_headers: dict[str, str] | None = None) -> CannedReply:
-    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code, "x-amzn-RequestId": "req-1"}
-    return CannedReply(status=ERRORS[code], body=json.dumps(body).encode(), headers=headers | (extra_headers or {}))
-
-
-@pytest.mark.parametrize("code", sorted(ERRORS))
-def test_error_shape_parses_to_modeled_client_error(client: Any, wire: Wire, code: str) -> None:
-    wire.reply(_error_reply(code, {"__type": code, "message": f"{code} happened"}))
-    with pytest.raises(getattr(client.exceptions, code)) as caught:
-        client.describe_project(ProjectName="widgets")
-    error = caught.value
-    assert isinstance(error, ClientError)
-    assert error.response["Error"] == {"Code": code, "Message": f"{code} happened"}
-    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == ERRORS[code]
-    assert error.response["ResponseMetadata"]["RequestId"] == "req-1"
-
-
-def test_error_modeled_members_and_retry_after(client: Any, wire: Wire) -> None:
-    body = {
-        "__type": "ResourceNotFoundException",
-        "Message": "no project widgets",
-        "ResourceId": "widgets",
-        "ResourceType": "PROJECT",
-    }
-    wire.reply(_error_reply("ResourceNotFoundException", body))
-    with pytest.raises(client.exceptions.ResourceNotFoundException) as missing:
-        client.describe_project(ProjectName="widgets")
-    assert missing.value.response["Error"]["Message"] == "no project widgets"
-    assert (missing.value.response["ResourceId"], missing.value.response["ResourceType"]) == ("widgets", "PROJECT")
-
-    throttled = {"__type": "ThrottlingException", "message": "slow down", "QuotaCode": "q1", "ServiceCode": "lv"}
-    wire.reply(_error_reply("ThrottlingException", throttled, {"Retry-After": "7"}))
-    with pytest.raises(client.exceptions.ThrottlingException) as slow:
-        client.detect_anomalies(ProjectName="widgets", ModelVersion="1", Body=b"x", ContentType="image/png")
-    assert slow.value.response["RetryAfterSeconds"] == 7
-    assert slow.value.response["QuotaCode"] == "q1"
-
-
-@pytest.mark.parametrize(
-    ("headers", "body"),
-    [
-        ({"x-amzn-ErrorType": "ConflictException"}, {"message": "busy"}),
-        ({}, {"__type": "ConflictException", "message": "busy"}),
-        ({"x-amzn-ErrorType": "ConflictException:http://internal.example/"}, {"Message": "busy"}),
-    ],
-    ids=["header-only", "body-only", "header-with-suffix"],
-)
-def test_error_code_from_header_or_body(client: Any, wire: Wire, headers: dict[str, str], body: dict[str, Any]) -> None:
-    wire.reply(CannedReply(status=409, body=json.dumps(body).encode(), headers=headers))
-    with pytest.raises(client.exceptions.ConflictException) as caught:
-        client.delete_project(ProjectName="widgets")
-    assert caught.value.response["Error"] == {"Code": "ConflictException", "Message": "busy"}
-
-
-def test_throttling_is_retried_by_standard_mode() -> None:
-    client = _client(retries={"mode": "standard", "total_max_attempts": 2})
-    wire = Wire(client)
-    wire.reply(
-        _error_reply("ThrottlingException", {"__type": "ThrottlingException", "message": "slow down"}),
-        CannedReply(body=b'{"Projects": []}'),
-    )
-    assert client.list_projects()["Projects"] == []
-    assert len(wire.requests) == 2
-
-
-def test_boto3_client_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_DATA_PATH", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "absent-config"))
-    monkeypatch.setenv("LV_ENDPOINT_URL", "http://127.0.0.1:8089")
-    from_env = boto3_client(**CREDENTIALS)
-    assert (from_env.meta.endpoint_url, from_env.meta.region_name) == ("http://127.0.0.1:8089", "us-east-1")
-
-    monkeypatch.delenv("LV_ENDPOINT_URL")
-    aws_style = boto3_client(region_name="eu-west-1", **CREDENTIALS)
-    assert aws_style.meta.endpoint_url == "https://lookoutvision.eu-west-1.amazonaws.com"
-
-
-def test_boto3_client_with_given_session() -> None:
-    session = boto3.Session(region_name="ap-southeast-2", **CREDENTIALS)
-    client = boto3_client("http://localhost:5000", session=session)
-    assert client.meta.region_name == "ap-southeast-2"
-    assert client.meta.endpoint_url == "http://localhost:5000"
-    assert session.client("lookoutvision", endpoint_url="http://localhost:5000").meta.service_model.metadata["uid"] == (
-        "lookoutvision-2020-11-20"
-    )
-
-
-def test_stock_botocore_lacks_the_model() -> None:
-    """Why openlv ships one: without it, current botocore does not know the service."""
-    assert "lookoutvision" not in botocore.loaders.Loader().list_available_services("service-2")
-
-
-def test_plain_boto3_with_aws_data_path() -> None:
-    script = """
-import boto3
-client = boto3.client("lookoutvision", endpoint_url="http://127.0.0.1:9", region_name="us-west-2",
-                      aws_access_key_id="a", aws_secret_access_key="b")
-def stop(request, **_):
-    print(request.method, request.url)
-    raise SystemExit(0)
-client.meta.events.register("before-send.lookoutvision", stop)
-client.describe_dataset(ProjectName="widgets", DatasetType="train")
-"""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env["AWS_DATA_PATH"] = str(data_path())
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "GET http://127.0.0.1:9/2020-11-20/projects/widgets/datasets/train"
+    assert [query_of(r) for r in wire.requests] == [
+        {"maxResults": ["1"]},
+        {"maxResults": ["1"], "nextToken": ["page2"]},
+    ]
 
 
 def test_access_key_operations_wire_shape(client: Any, wire: Wire) -> None:
@@ -637,15 +435,17 @@ def test_access_key_operations_wire_shape(client: Any, wire: Wire) -> None:
     }
     wire.reply(CannedReply(body=json.dumps({"AccessKey": new_key}).encode()))
     created = client.create_access_key(Role="reviewer", Description="line 7")
-    assert (wire.last.method, _path(wire.last)) == ("POST", "/2020-11-20/accesskeys")
-    assert _json_body(wire.last) == {"Role": "reviewer", "Description": "line 7"}
-    assert _header(wire.last, "X-Amzn-Client-Token") is None, "a retried create would otherwise replay a stored secret"
+    assert (wire.last.method, path_of(wire.last)) == ("POST", "/2020-11-20/accesskeys")
+    assert body_of(wire.last) == {"Role": "reviewer", "Description": "line 7"}
+    assert header_of(wire.last, "X-Amzn-Client-Token") is None, (
+        "a retried create would otherwise replay a stored secret"
+    )
     assert created["AccessKey"]["SecretAccessKey"] == "s3cret"
     assert created["AccessKey"]["CreationTimestamp"] == dt.datetime(2023, 11, 14, 22, 13, 20, 500000, tzinfo=dt.UTC)
 
     wire.reply(CannedReply(body=b'{"AccessKeys": [{"AccessKeyId": "LVAKNEW", "Role": "reviewer"}]}'))
     listed = client.list_access_keys(MaxResults=5, NextToken="t1")
-    assert (wire.last.method, _path(wire.last), _query(wire.last)) == (
+    assert (wire.last.method, path_of(wire.last), query_of(wire.last)) == (
         "GET",
         "/2020-11-20/accesskeys",
         {"maxResults": ["5"], "nextToken": ["t1"]},
@@ -655,7 +455,7 @@ def test_access_key_operations_wire_shape(client: Any, wire: Wire) -> None:
 
     wire.reply(CannedReply(body=b'{"AccessKeyId": "LVAKNEW"}'))
     client.delete_access_key(AccessKeyId="LVAKNEW")
-    assert (wire.last.method, _path(wire.last), _json_body(wire.last)) == (
+    assert (wire.last.method, path_of(wire.last), body_of(wire.last)) == (
         "DELETE",
         "/2020-11-20/accesskeys/LVAKNEW",
         None,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.aws.test_service_model import CannedReply, Wire, _client, _header, _json_body, _path, _query
+from tests.aws.wire import CannedReply, Wire, body_of, header_of, make_client, path_of, query_of
 
 M = "/2020-11-20/projects/widgets/models/2/shadow"
 SHADOW_CASES: list[tuple[str, dict[str, Any], str, str, dict[str, list[str]], dict[str, Any] | None]] = [
@@ -42,7 +42,7 @@ IDEMPOTENT = {"start_shadow_model", "promote_shadow_model", "stop_shadow_model"}
 
 @pytest.fixture
 def wire() -> tuple[Any, Wire]:
-    client = _client(retries={"total_max_attempts": 1})
+    client = make_client(retries={"total_max_attempts": 1})
     return client, Wire(client)
 
 
@@ -61,9 +61,9 @@ def test_shadow_operation_wire_shape(
     client, recorded = wire
     getattr(client, method)(**params)
     request = recorded.last
-    assert (request.method, _path(request), _query(request)) == (http_method, path, query)
-    assert _json_body(request) == body
-    token = _header(request, "X-Amzn-Client-Token")
+    assert (request.method, path_of(request), query_of(request)) == (http_method, path, query)
+    assert body_of(request) == body
+    token = header_of(request, "X-Amzn-Client-Token")
     assert (token is not None and uuid.UUID(token) is not None) if method in IDEMPOTENT else token is None
     operation = client.meta.service_model.operation_model(client.meta.method_to_api_mapping[method])
     assert "openlv extension" in operation.documentation
