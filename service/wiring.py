@@ -14,6 +14,7 @@ from service.domain.detections import DetectionRecord, purge_expired_images, sav
 from service.domain.hosting import Hosting
 from service.domain.review.media import purge_finished_tasks
 from service.domain.shadow import load_routes
+from service.domain.shadow_retention import purge_expired_shadow_objects
 from service.domain.shadow_traffic import ShadowRecord, save_shadow_results
 from service.domain.training_outcomes import settle_interrupted
 from service.domain.training_resources import TrainingResources, job_resources
@@ -116,6 +117,8 @@ def _inference_backend(settings: Settings) -> InferenceBackend:
 
 
 def _sweep(context: AppContext, retention_days: int) -> None:
-    """Expired detection images, and the objects of review tasks that ended longer than the retention ago."""
+    """Expired detection images (the log's and shadow disagreements'), and the objects of review tasks that ended
+    longer than the retention ago."""
     purge_expired_images(context.engine, context.store, retention_days=retention_days)
+    purge_expired_shadow_objects(context.engine, context.store, retention_days=retention_days)
     purge_finished_tasks(context.engine, context.store, retention_days=retention_days)

@@ -111,14 +111,19 @@ def list_detections(
     return list(session.exec(query.order_by(col(Detection.id).desc()).limit(limit + 1)))
 
 
+def retention_cutoff(retention_days: int, now: datetime | None = None) -> datetime:
+    """The start of the oldest UTC day whose detection images are kept."""
+    expiry = (now or utcnow()) - timedelta(days=retention_days)
+    return datetime(expiry.year, expiry.month, expiry.day, tzinfo=UTC)
+
+
 def purge_expired_images(
     engine: Engine, store: ObjectStore, *, retention_days: int, now: datetime | None = None
 ) -> int:
     """Delete images of days past the retention and forget their keys; returns how many objects were deleted.
 
     Retention counts whole UTC days: images of the day `retention_days` ago and later are kept."""
-    expiry = (now or utcnow()) - timedelta(days=retention_days)
-    cutoff = datetime(expiry.year, expiry.month, expiry.day, tzinfo=UTC)
+    cutoff = retention_cutoff(retention_days, now)
     oldest_kept_day = f"{IMAGE_PREFIX}{cutoff:%Y-%m-%d}/"
     expired = [key for key in store.list(IMAGE_PREFIX) if key[: len(oldest_kept_day)] < oldest_kept_day]
     for key in expired:

@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlmodel import col, select
 
 from service.db.engine import transaction
 from service.db.models import Detection, Model, Project, ShadowModel, ShadowResult
+from service.domain.shadow_retention import purge_expired_shadow_objects
 from service.engine.data import ImageRecord
 from tests.api.test_hosting import wait_for_status
 from tests.helpers.live_server import LiveServer
@@ -304,6 +306,37 @@ def test_disagreements_go_to_review_and_reviews_count_each_models_mistakes(
     assert (comparison["Live"]["FalsePositives"], comparison["Live"]["FalseNegatives"]) == (0, 0)
     assert (comparison["Shadow"]["FalsePositives"], comparison["Shadow"]["FalseNegatives"]) == (normal, 0)
     assert {sample["ReviewTaskId"] for sample in comparison["DisagreementSamples"]} == set(sent["TaskIds"])
+
+
+def test_disagreement_objects_go_with_the_detections_retention_and_review_copies_stay(
+    server: LiveServer, lv: Any, two_hosted: str, tiny_model: TinyModel
+) -> None:
+    project = two_hosted
+    set_threshold(server, project, 2, 1e-6)  # the candidate calls everything anomalous
+    lv.start_shadow_model(ProjectName=project, ModelVersion="2", LiveModelVersion="1")
+    bodies = images(tiny_model, 6)
+    verdicts = [detect(lv, project, body)["DetectAnomalyResult"]["IsAnomalous"] for body in bodies]
+    assert verdicts.count(False) >= 1
+    sent = lv.send_shadow_disagreements_to_review(ProjectName=project, ModelVersion="2")
+    disagreements = [row for row in shadow_rows(server, project) if not row.agrees]
+    keys = [key for row in disagreements for key in (row.image_key, row.mask_key, row.anomaly_map_key) if key]
+    assert disagreements and len(keys) >= len(disagreements)
+    store = server.context.store
+
+    purge_expired_shadow_objects(server.context.engine, store, retention_days=30)
+    assert all(store.exists(key) for key in keys), "inside the retention nothing goes"
+
+    later = datetime.now(UTC) + timedelta(days=60)
+    purged = purge_expired_shadow_objects(server.context.engine, store, retention_days=30, now=later)
+    assert purged >= len(keys), "the server's earlier tests' disagreements go too"
+    assert not any(store.exists(key) for key in keys)
+    after = [row for row in shadow_rows(server, project) if not row.agrees]
+    assert [row.id for row in after] == [row.id for row in disagreements], "the rows and verdicts stay"
+    assert all(row.image_key is None and row.mask_key is None and row.anomaly_map_key is None for row in after)
+    for task_id in sent["TaskIds"]:
+        assert lv.describe_review_task(ProjectName=project, TaskId=task_id)["ReviewTask"]["Image"] in bodies
+    comparison = lv.describe_shadow_comparison(ProjectName=project, ModelVersion="1")
+    assert comparison["Compared"] == 6
 
 
 OTHER_REPLICA = """
