@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from service.db.engine import transaction
 from service.db.models import Detection, Model, Project, ShadowModel, ShadowResult
+from service.domain.model_deletion import cascaded_object_keys
 from service.domain.shadow_retention import purge_expired_shadow_objects
 from service.engine.data import ImageRecord
 from tests.api.test_hosting import wait_for_status
@@ -322,6 +323,9 @@ def test_disagreement_objects_go_with_the_detections_retention_and_review_copies
     keys = [key for row in disagreements for key in (row.image_key, row.mask_key, row.anomaly_map_key) if key]
     assert disagreements and len(keys) >= len(disagreements)
     store = server.context.store
+    with transaction(server.context.engine) as session:
+        candidate = session.exec(select(Model).where(Model.id == disagreements[0].shadow_model_id)).one()
+        assert set(keys) <= set(cascaded_object_keys(session, model=candidate)), "deleting the candidate takes them"
 
     purge_expired_shadow_objects(server.context.engine, store, retention_days=30)
     assert all(store.exists(key) for key in keys), "inside the retention nothing goes"

@@ -9,18 +9,21 @@ from typing import Any
 
 import boto3
 import botocore.session
+import numpy as np
 from PIL import Image
 from sqlmodel import select
 
 from sdk.boto import data_path
 from service.db.engine import transaction
-from service.db.models import Project, ReviewPolicy
+from service.db.models import Project, ReviewAction, ReviewPolicy, ReviewTask
 from service.domain.detections import purge_expired_images
 from service.domain.review.media import purge_finished_tasks
 from service.domain.review.routing import sample_value
-from tests.api.test_hosting import TinyModel
+from tests.api.test_hosting import TinyModel, wait_for_status
 from tests.helpers.live_server import LiveServer
+from tests.hosting.models import add_trained_model
 from tests.review.conftest import detect, images, reviewer_client
+from tests.review.seed import png
 
 
 def test_without_a_policy_the_reply_is_unchanged(lv: Any, hosted: str, tiny_model: TinyModel) -> None:
@@ -100,6 +103,37 @@ def test_a_routed_detection_keeps_its_image_past_the_detections_retention(
     assert purge_finished_tasks(context.engine, context.store, retention_days=30, now=later) >= 3
     task = lv.describe_review_task(ProjectName=hosted, TaskId=task_id)["ReviewTask"]
     assert task["ImageStored"] is False and "Image" not in task and task["HumanVerdict"] == "normal"
+
+
+def test_deleting_a_model_deletes_its_review_tasks_objects(
+    server: LiveServer, lv: Any, project_name: str, tiny_model: TinyModel
+) -> None:
+    lv.create_project(ProjectName=project_name)
+    add_trained_model(server, project_name, tiny_model[0])
+    lv.start_model(ProjectName=project_name, ModelVersion="1", MinInferenceUnits=1)
+    wait_for_status(lv, project_name, "1", "HOSTED")
+    lv.put_review_policy(ProjectName=project_name, SamplingPercent=100)
+    task_ids = [detect(lv, project_name, body)["HumanReview"]["TaskId"] for body in images(tiny_model, 2)]
+    reviewer = reviewer_client(server)
+    reviewer.claim_review_task(ProjectName=project_name, TaskId=task_ids[0])
+    width, height = Image.open(io.BytesIO(images(tiny_model, 1)[0])).size
+    mask = np.zeros((height, width), dtype=np.uint8)
+    mask[2:6, 2:6] = 255
+    reviewer.complete_review_task(ProjectName=project_name, TaskId=task_ids[0], Verdict="anomaly", Mask=png(mask))
+    with transaction(server.context.engine) as session:
+        project_id = session.exec(select(Project.id).where(Project.name == project_name)).one()
+        tasks = session.exec(select(ReviewTask).where(ReviewTask.project_id == project_id)).all()
+        actions = session.exec(select(ReviewAction.mask_key).where(ReviewAction.project_id == project_id)).all()
+    keys = [key for task in tasks for key in (task.image_key, task.anomaly_map_key, task.mask_key) if key]
+    keys += [key for key in actions if key]
+    assert len(tasks) == 2 and len(keys) >= 5, "two images and maps, and the reviewer's mask"
+    assert all(server.context.store.exists(key) for key in keys)
+
+    lv.stop_model(ProjectName=project_name, ModelVersion="1")
+    wait_for_status(lv, project_name, "1", "TRAINED")
+    lv.delete_model(ProjectName=project_name, ModelVersion="1")
+    assert not any(server.context.store.exists(key) for key in keys)
+    assert lv.list_review_tasks(ProjectName=project_name)["ReviewTasks"] == []
 
 
 def test_boto3_on_the_original_aws_model_still_parses_the_reply(
