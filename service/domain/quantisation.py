@@ -1,7 +1,8 @@
 """The INT8 artefact of a model version: built once, kept next to the other artefacts, refused when it loses accuracy.
 
 The first StartModel with Runtime `openvino-int8` quantises the model's f32 OpenVINO IR with NNCF, calibrated on the
-project's normal training images (the split's train images; test images are never used for calibration), runs both
+project's normal training images (the split's train images; test images are never used for calibration; a tiled
+model on their tiles, as its graph sees them when serving), runs both
 graphs on the model's test images (those its evaluation scored) and records both image AUROCs in
 `artifacts/openvino-int8/quantisation.json`, written after the IR so its presence means the artefact is whole. Every
 INT8 StartModel compares the figures with LV_HOSTING_INT8_MAX_AUROC_DROP, so a changed setting needs no rebuild. The
@@ -9,9 +10,10 @@ copy of the artefacts in the hosting cache is evicted after a build, so the next
 """
 
 import json
+import math
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,6 +31,7 @@ from service.domain.training_runs import ARTIFACTS_FOLDER, get_model
 from service.engine import metrics
 from service.engine.inference import OpenVinoInferencer, read_palette, read_tiling, to_rgb_array
 from service.engine.inference.layout import METADATA_FILE, OPENVINO_DIR, OPENVINO_FILE, OPENVINO_INT8_DIR
+from service.engine.inference.tiled import calibration_tiles
 from service.errors import ValidationException
 from service.storage import ObjectNotFoundError, ObjectStore
 
@@ -127,14 +130,19 @@ def _sources(hosting: Hosting, *, project_name: str, version: str) -> _Sources |
 
 
 def _build(hosting: Hosting, sources: _Sources) -> QuantisationReport:
-    from service.engine.export.quantize import quantize_openvino  # NNCF takes seconds to import: only when building
+    # NNCF takes seconds to import: only when building
+    from service.engine.export.quantize import DEFAULT_SUBSET_SIZE, quantize_openvino
 
     store, prefix = hosting.context.store, _prefix(sources.model)
     folder = hosting.runtime.cache.fetch(prefix)
     image_size = int(json.loads((folder / METADATA_FILE).read_text()).get("image_size", 256))
     with tempfile.TemporaryDirectory(prefix="openlv-int8-") as work:
         int8_dir = Path(work) / OPENVINO_INT8_DIR
-        images = (to_rgb_array(store.get(key)) for key in sources.calibration_keys)
+        images: Iterable[np.ndarray] = (to_rgb_array(store.get(key)) for key in sources.calibration_keys)
+        tiling = read_tiling(folder)
+        if tiling is not None:
+            per_image = math.ceil(DEFAULT_SUBSET_SIZE / len(sources.calibration_keys))
+            images = calibration_tiles(images, tiling, per_image=per_image)
         xml = quantize_openvino(folder / OPENVINO_DIR / OPENVINO_FILE, images, int8_dir, image_size=image_size)
         report = QuantisationReport(
             f32_auroc=_auroc(store, folder, folder / OPENVINO_DIR / OPENVINO_FILE, sources),

@@ -10,6 +10,7 @@ from service.engine import artifacts
 from service.engine.data import mvtec_records
 from service.engine.errors import EngineError
 from service.engine.inference import load_inferencer, read_tiling, to_rgb_array
+from service.engine.inference.tiled import calibration_tiles
 from service.engine.synthetic import make_small_defect_dataset
 from service.engine.tiling import (
     Stitcher,
@@ -53,6 +54,19 @@ def test_grid_of_an_image_smaller_than_a_tile_is_the_image():
     grid = tile_grid(40, 500, 64, 0.0)
     assert (grid.tile_height, len(grid.tops)) == (40, 1)
     assert len(grid.lefts) == 8 and grid.lefts[-1] == 500 - 64
+
+
+def test_calibration_tiles_are_tiles_the_graph_sees_spread_over_each_image():
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (300, 200, 3), dtype=np.uint8), rng.integers(0, 256, (40, 70, 3), dtype=np.uint8)]
+    layout = TileLayout(tile_size=64, overlap=0.25, batch_size=4)
+    tiles = list(calibration_tiles(iter(images), layout, per_image=3))
+    big, small = tile_grid(300, 200, 64, 0.25), tile_grid(40, 70, 64, 0.25)
+    assert len(tiles) == 3 + len(small) and len(small) < 3
+    assert all(tile.shape == (64, 64, 3) for tile in tiles[:3])
+    assert np.array_equal(tiles[0], big.cut(images[0], *big.origins[0]))
+    assert np.array_equal(tiles[2], big.cut(images[0], *big.origins[-1])), "the last tile of the grid, not the first 3"
+    assert all(tile.shape == (40, 64, 3) for tile in tiles[3:])
 
 
 def test_stitching_a_constant_gives_the_constant_and_blending_fades_seams():

@@ -5,7 +5,7 @@ Numpy only, shared by every runtime, so ONNX Runtime and OpenVINO (and the hosti
 them) stitch alike. Memory: the image, one batch of tiles and two canvases the size of the stitched map.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -22,7 +22,7 @@ def stitch_image(run_tiles: GraphRunner, pixels: np.ndarray, layout: TileLayout)
     stitcher: Stitcher | None = None
     for start in range(0, len(origins), layout.batch_size):
         batch = origins[start : start + layout.batch_size]
-        tiles = np.stack([pixels[top : top + grid.tile_height, left : left + grid.tile_width] for top, left in batch])
+        tiles = np.stack([grid.cut(pixels, top, left) for top, left in batch])
         maps = run_tiles(tiles)
         if stitcher is None:
             stitcher = Stitcher(grid, maps.shape[-1], layout.overlap)
@@ -38,3 +38,14 @@ def stitch_batch(run_tiles: GraphRunner, images: np.ndarray, layout: TileLayout)
     results = [stitch_image(run_tiles, image, layout) for image in images]
     scores = np.array([score for score, _ in results], dtype=np.float32)
     return scores, np.stack([stitched for _, stitched in results])
+
+
+def calibration_tiles(images: Iterable[np.ndarray], layout: TileLayout, *, per_image: int) -> Iterator[np.ndarray]:
+    """What a tiled model's graph sees when serving, for INT8 calibration: up to `per_image` tiles of each uint8
+    (H, W, 3) image, spread evenly over its grid (whole images would calibrate on another scale than the tiles')."""
+    for pixels in images:
+        grid = tile_grid(pixels.shape[0], pixels.shape[1], layout.tile_size, layout.overlap)
+        origins = grid.origins
+        picks = np.linspace(0, len(origins) - 1, num=min(per_image, len(origins))).round().astype(int)
+        for index in dict.fromkeys(picks.tolist()):
+            yield grid.cut(pixels, *origins[index])

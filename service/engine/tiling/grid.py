@@ -46,6 +46,10 @@ class TileGrid:
         """The stitched map's (height, width) when each tile's map is `map_size` square: the image at the tiles' scale."""
         return round(self.height * map_size / self.tile_height), round(self.width * map_size / self.tile_width)
 
+    def cut(self, pixels: np.ndarray, top: int, left: int) -> np.ndarray:
+        """The tile at (`top`, `left`) of an image of this grid's size (a view, not a copy)."""
+        return pixels[top : top + self.tile_height, left : left + self.tile_width]
+
     def map_origin(self, top: int, left: int, map_size: int) -> tuple[int, int]:
         return round(top * map_size / self.tile_height), round(left * map_size / self.tile_width)
 
