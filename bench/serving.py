@@ -60,8 +60,8 @@ from bench.serving_paired import (
     paired_throughput_ratio,
 )
 from bench.serving_report import (
+    PAIRED_C16,
     paired_table,
-    paired_throughput_table,
     stage_breakdown,
     stage_table,
     table,
@@ -417,7 +417,7 @@ def main() -> None:
     print()
     print(paired_table(paired))
     print()
-    print(paired_throughput_table(paired_c16_row))
+    print(paired_table(paired_c16_row, PAIRED_C16))
     print()
     print(stage_table(breakdown, paired["service_p50_ms"]))
     print()

@@ -7,10 +7,8 @@ POST /predict takes the image bytes and answers the verdict and the same 1-bit m
 """
 
 import base64
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ import torch
 import uvicorn
 from fastapi import FastAPI, Request
 
+from bench.serving_server import listening
 from service.engine import artifacts
 from service.engine.export.formats import export_pipeline
 from service.engine.inference import to_rgb_array
@@ -51,15 +50,7 @@ def start_eager_server(folder: Path, port: int, threads: int) -> subprocess.Pope
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.serving_eager", str(folder), str(port), str(threads)], cwd=ROOT
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("the torch eager server did not start")
+    return listening(process, port, "the torch eager server")
 
 
 def main() -> None:

@@ -70,62 +70,36 @@ def verdicts(rows: dict[str, dict[str, Any]], paired: dict[str, Any], paired_c16
     return result
 
 
-PAIRED_COLUMNS = (
-    "paired c=1 (alternating blocks)",
-    "raw predict_image p50 ms",
-    "service p50 ms",
-    "ratio",
-    "raw CPU ms / image",
-    "server CPU ms / request",
-    "CPU ratio",
-    "requests per side",
+PAIRED_C1 = (
+    ("paired c=1 (alternating blocks)", None, "c=1, 1 unit"),
+    ("raw predict_image p50 ms", "raw_p50_ms", ".1f"),
+    ("service p50 ms", "service_p50_ms", ".1f"),
+    ("ratio", "ratio", ".2f"),
+    ("raw CPU ms / image", "raw_cpu_ms_per_image", ".1f"),
+    ("server CPU ms / request", "service_cpu_ms_per_request", ".1f"),
+    ("CPU ratio", "cpu_ratio", ".2f"),
+    ("requests per side", "requests_per_side", "d"),
 )
+PAIRED_C16 = (
+    ("paired c=16 (alternating blocks)", None, "c=16, 2 units"),
+    ("raw batch of 16 images/s", "raw_batch_images_per_s", ".1f"),
+    ("service images/s", "service_images_per_s", ".1f"),
+    ("ratio", "ratio", ".2f"),
+    ("server CPU ms / request", "service_cpu_ms_per_request", ".1f"),
+    ("images per side", "images_per_side", "d"),
+)
+"""Each paired table's columns: (header, key in the paired figures, format); the first column holds the row's label."""
 
 
-def paired_table(paired: dict[str, Any]) -> str:
-    """The paired c=1 run: both sides' p50 and CPU ms per image over their alternating blocks."""
-    cells = (
-        f"{paired['raw_p50_ms']:.1f}",
-        f"{paired['service_p50_ms']:.1f}",
-        f"{paired['ratio']:.2f}",
-        f"{paired['raw_cpu_ms_per_image']:.1f}",
-        f"{paired['service_cpu_ms_per_request']:.1f}",
-        f"{paired['cpu_ratio']:.2f}",
-        str(paired["requests_per_side"]),
-    )
+def paired_table(paired: dict[str, Any], columns: tuple[tuple[str, str | None, str], ...] = PAIRED_C1) -> str:
+    """One paired run (c=1 by default, or `PAIRED_C16`): both sides' figures over their alternating blocks."""
+    (_, _, label), *figures = columns
+    cells = [label] + [format(paired[key], spec) for _, key, spec in figures if key is not None]
     return "\n".join(
         [
-            "| " + " | ".join(PAIRED_COLUMNS) + " |",
-            "|---|" + "---:|" * (len(PAIRED_COLUMNS) - 1),
-            f"| c=1, 1 unit | {' | '.join(cells)} |",
-        ]
-    )
-
-
-PAIRED_C16_COLUMNS = (
-    "paired c=16 (alternating blocks)",
-    "raw batch of 16 images/s",
-    "service images/s",
-    "ratio",
-    "server CPU ms / request",
-    "images per side",
-)
-
-
-def paired_throughput_table(paired: dict[str, Any]) -> str:
-    """The paired c=16 run: the raw graph's and the service's images/s over their alternating blocks."""
-    cells = (
-        f"{paired['raw_batch_images_per_s']:.1f}",
-        f"{paired['service_images_per_s']:.1f}",
-        f"{paired['ratio']:.2f}",
-        f"{paired['service_cpu_ms_per_request']:.1f}",
-        str(paired["images_per_side"]),
-    )
-    return "\n".join(
-        [
-            "| " + " | ".join(PAIRED_C16_COLUMNS) + " |",
-            "|---|" + "---:|" * (len(PAIRED_C16_COLUMNS) - 1),
-            f"| c=16, 2 units | {' | '.join(cells)} |",
+            "| " + " | ".join(header for header, _, _ in columns) + " |",
+            "|---|" + "---:|" * (len(columns) - 1),
+            "| " + " | ".join(cells) + " |",
         ]
     )
 

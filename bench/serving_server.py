@@ -43,6 +43,11 @@ def start_server(home: Path, port: int, env: dict[str, str] | None = None) -> su
     process = subprocess.Popen(
         [sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], env={**os.environ, **(env or {})}
     )
+    return listening(process, port, "the openlv server")
+
+
+def listening(process: subprocess.Popen[bytes], port: int, what: str) -> subprocess.Popen[bytes]:
+    """`process` once it accepts connections on `port` (2 minutes at most; killed otherwise)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -51,7 +56,7 @@ def start_server(home: Path, port: int, env: dict[str, str] | None = None) -> su
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError("the openlv server did not start")
+    raise RuntimeError(f"{what} did not start")
 
 
 def register_model(home: Path, folder: Path, version: int) -> None:

@@ -274,16 +274,23 @@ def test_bad_requests_get_aws_errors_and_change_nothing(
         assert lv.describe_model(ProjectName=project, ModelVersion=version)["ModelDescription"]["Status"] == "HOSTED"
 
 
+def disagreeing_shadow(server: LiveServer, lv: Any, project: str, tiny: TinyModel) -> tuple[list[bytes], list[bool]]:
+    """Version 2 in the shadow of 1 at a threshold that calls everything anomalous, and six detections, at least one
+    of them a disagreement; returns the images and the live verdicts."""
+    set_threshold(server, project, 2, 1e-6)
+    lv.start_shadow_model(ProjectName=project, ModelVersion="2", LiveModelVersion="1")
+    bodies = images(tiny, 6)
+    verdicts = [detect(lv, project, body)["DetectAnomalyResult"]["IsAnomalous"] for body in bodies]
+    assert verdicts.count(False) >= 1
+    return bodies, verdicts
+
+
 def test_disagreements_go_to_review_and_reviews_count_each_models_mistakes(
     server: LiveServer, lv: Any, two_hosted: str, tiny_model: TinyModel
 ) -> None:
     project = two_hosted
-    set_threshold(server, project, 2, 1e-6)  # the candidate calls everything anomalous
-    lv.start_shadow_model(ProjectName=project, ModelVersion="2", LiveModelVersion="1")
-    bodies = images(tiny_model, 6)
-    verdicts = [detect(lv, project, body)["DetectAnomalyResult"]["IsAnomalous"] for body in bodies]
+    bodies, verdicts = disagreeing_shadow(server, lv, project, tiny_model)
     normal = verdicts.count(False)
-    assert normal >= 1
 
     sent = lv.send_shadow_disagreements_to_review(ProjectName=project, ModelVersion="2")
     assert len(sent["TaskIds"]) == normal and sent["AlreadyInReview"] == 0
@@ -313,11 +320,7 @@ def test_disagreement_objects_go_with_the_detections_retention_and_review_copies
     server: LiveServer, lv: Any, two_hosted: str, tiny_model: TinyModel
 ) -> None:
     project = two_hosted
-    set_threshold(server, project, 2, 1e-6)  # the candidate calls everything anomalous
-    lv.start_shadow_model(ProjectName=project, ModelVersion="2", LiveModelVersion="1")
-    bodies = images(tiny_model, 6)
-    verdicts = [detect(lv, project, body)["DetectAnomalyResult"]["IsAnomalous"] for body in bodies]
-    assert verdicts.count(False) >= 1
+    bodies, _ = disagreeing_shadow(server, lv, project, tiny_model)
     sent = lv.send_shadow_disagreements_to_review(ProjectName=project, ModelVersion="2")
     disagreements = [row for row in shadow_rows(server, project) if not row.agrees]
     keys = [key for row in disagreements for key in (row.image_key, row.mask_key, row.anomaly_map_key) if key]
