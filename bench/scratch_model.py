@@ -7,7 +7,9 @@ Trains on `train/good` through the production harness (`fit`), evaluates on `tes
 
 Wall-clock time depends on what else runs on the machine; the process CPU time (all threads) is reported beside it.
 For the scratch model, `network_only_auroc` re-scores the test images with the same trained model without its
-normal-patch memory, to show what each part contributes.
+normal-patch memory, to show what each part contributes. `auroc_by_defect` is the image AUROC of `test/good` against
+each defect folder alone: the pooled AUROC is their mean weighted by folder size, so it shows which folder holds a
+dataset back.
 """
 
 import argparse
@@ -23,6 +25,7 @@ from torch.utils.data import DataLoader
 from service.engine.data import AnomalyDataset, ImageRecord, mvtec_records
 from service.engine.metrics import image_auroc
 from service.engine.training import fit
+from service.engine.training.evaluation import Evaluation
 from service.engine.training.progress import Progress
 
 
@@ -58,6 +61,19 @@ def network_only_auroc(model: torch.nn.Module, records: list[ImageRecord], image
     return round(float(image_auroc([r.label for r in records], scores.numpy())), 4)
 
 
+def auroc_by_defect(evaluation: Evaluation) -> dict[str, float]:
+    """Image AUROC of the normal images against each defect folder's (record names are `<folder>/<file>`)."""
+    normal = [image.raw_score for image in evaluation.images if image.label == 0]
+    folders: dict[str, list[float]] = {}
+    for image in evaluation.images:
+        if image.label == 1:
+            folders.setdefault(image.name.split("/", 1)[0], []).append(image.raw_score)
+    return {
+        folder: round(float(image_auroc([0] * len(normal) + [1] * len(scores), normal + scores)), 4)
+        for folder, scores in sorted(folders.items())
+    }
+
+
 def run(dataset: Path, model: str, hyperparameters: dict[str, Any], seed: int) -> dict[str, Any]:
     train_records, test_records = mvtec_records(dataset, "train"), mvtec_records(dataset, "test")
     steps: list[int] = []
@@ -79,6 +95,7 @@ def run(dataset: Path, model: str, hyperparameters: dict[str, Any], seed: int) -
         "image_auroc": trained.evaluation.metrics["image_auroc"],
         "network_only_auroc": network_only_auroc(trained.model, test_records, trained.hyperparameters.image_size),
         "pixel_auroc": trained.evaluation.metrics.get("pixel_auroc"),
+        "auroc_by_defect": auroc_by_defect(trained.evaluation),
         "hyperparameters": trained.hyperparameters.model_dump(),
     }
 
@@ -97,6 +114,10 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         cells = [f"{row[c]:.3f}" if isinstance(row[c], float) and "auroc" in c else str(row[c]) for c in columns]
         print(" | ".join(cells))
+    print("dataset | defect folder | image AUROC against good")
+    for row in rows:
+        for folder, auroc in row["auroc_by_defect"].items():
+            print(f"{row['dataset']} | {folder} | {auroc:.3f}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,8 @@ from botocore.credentials import Credentials
 from service.api.server_timing import parse_server_timing
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+OUTSIDE = "outside"
+"""A request's milliseconds in none of the server's stages: HTTP parsing, uvicorn, the kernel's loopback, the client."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,9 @@ def send(port: int, prepared: list[Prepared], concurrency: int) -> LoadResult:
                         result.latencies.append(elapsed)
                         timing = answer.headers.get("server-timing")
                         if timing:
-                            result.stages.append(parse_server_timing(timing))
+                            stages = parse_server_timing(timing)
+                            stages[OUTSIDE] = 1000 * elapsed - sum(stages.values())
+                            result.stages.append(stages)
                     else:
                         code = _error_code(status, answer)
                         result.errors[code] = result.errors.get(code, 0) + 1
