@@ -32,7 +32,7 @@ from service.engine.data import ImageRecord, load_rgb, mvtec_records
 from service.engine.export import export_pipeline
 from service.engine.inference import OnnxInferencer, OpenVinoInferencer
 from service.engine.inference.layout import ONNX_FILE, OPENVINO_DIR, OPENVINO_FILE
-from service.engine.registry import get_spec, list_models
+from service.engine.registry import get_spec, list_models, parse_hyperparameters
 from service.engine.synthetic import make_synthetic_dataset
 from service.engine.training import TrainedModel, fit
 from service.settings import Settings
@@ -132,11 +132,11 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     name, train, test = dataset_records(
         job["dataset"], Path(job["work"]), job["max_train"], job["max_test"], job["image_size"]
     )
-    spec = get_spec(job["model"])
-    weights = None
-    if spec.needs_pretrained:
-        weights = "imagenet" if imagenet_weights_available("resnet18", WEIGHTS.resolved_weights_dir) else "random"
     hyperparameters = {"image_size": job["image_size"], **job["hyperparameters"].get(job["model"], {})}
+    weights = None
+    if get_spec(job["model"]).needs_pretrained:
+        backbone = getattr(parse_hyperparameters(job["model"], hyperparameters), "backbone", "")
+        weights = "imagenet" if imagenet_weights_available(backbone, WEIGHTS.resolved_weights_dir) else "random"
     started, cpu_started = time.perf_counter(), time.process_time()
     trained = fit(
         job["model"],

@@ -17,8 +17,8 @@ from service.db.engine import UnitOfWork
 from service.db.models import Model, ReviewAction, ReviewTask, ShadowModel, ShadowResult
 from service.domain import tags, training_runs
 from service.domain.hosting import Hosting, evict_cached_artifacts
-from service.domain.review.media import delete_quietly
 from service.jobs.runner import JobRunner
+from service.storage import delete_quietly
 
 
 def delete_model(work: UnitOfWork, hosting: Hosting, jobs: JobRunner, *, project_name: str, version: str) -> str:

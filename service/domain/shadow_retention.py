@@ -12,8 +12,7 @@ from sqlmodel import col, select
 from service.db.engine import transaction
 from service.db.models import ShadowResult
 from service.domain.detections import retention_cutoff
-from service.domain.review.media import delete_quietly
-from service.storage import ObjectStore
+from service.storage import ObjectStore, delete_quietly
 
 _ROWS_PER_PASS = 500
 """Rows whose objects are deleted per pass, so that a long backlog never loads at once."""

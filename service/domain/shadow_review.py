@@ -21,7 +21,7 @@ from service.domain.review.tasks import PENDING
 from service.domain.shadow import latest_pair_of
 from service.domain.shadow_traffic import KeptObjects, ShadowRecord, keep_objects
 from service.hosting.shadow import ShadowRunner
-from service.storage import ObjectStore
+from service.storage import ObjectStore, delete_quietly
 
 DEFAULTS = ReviewPolicy(project_id=0, sampling_seed="")
 
@@ -98,7 +98,7 @@ def send_disagreements_to_review(
             for key in (kept.image_key, kept.mask_key, kept.anomaly_map_key)
             if key
         ]
-        media.delete_quietly(store, unused)
+        delete_quietly(store, unused)
     return SentToReview(
         task_ids=task_ids,
         already_in_review=sum(row.review_task_id is not None for row in disagreeing),

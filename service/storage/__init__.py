@@ -1,6 +1,6 @@
 """Object storage behind one small interface: local disk by default, S3-compatible through the minio client."""
 
-from service.storage.base import ObjectStore, split_s3_uri, validate_key
+from service.storage.base import ObjectStore, delete_quietly, split_s3_uri, validate_key
 from service.storage.errors import (
     BucketUnavailable,
     ObjectAccessError,
@@ -18,6 +18,7 @@ __all__ = [
     "StorageError",
     "StorageKeyError",
     "build_store",
+    "delete_quietly",
     "split_s3_uri",
     "validate_key",
 ]

@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 from service.storage.errors import BucketUnavailable, ObjectAccessError, StorageKeyError
 
-__all__ = ["BucketUnavailable", "ObjectAccessError", "ObjectStore", "split_s3_uri", "validate_key"]
+__all__ = ["BucketUnavailable", "ObjectAccessError", "ObjectStore", "delete_quietly", "split_s3_uri", "validate_key"]
 
 
 class ObjectStore(Protocol):
@@ -33,6 +33,13 @@ class ObjectStore(Protocol):
     def remove_partial_writes(self) -> int:
         """Delete what a write interrupted by a crash left behind; how many files. Only call it while idle."""
         ...
+
+
+def delete_quietly(store: ObjectStore, keys: list[str]) -> None:
+    """Delete those of `keys` that exist: objects a row no longer points at, or that a write left unrecorded."""
+    for key in keys:
+        if store.exists(key):
+            store.delete(key)
 
 
 def validate_key(key: str) -> str:

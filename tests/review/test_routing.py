@@ -11,12 +11,13 @@ import boto3
 import botocore.session
 import numpy as np
 from PIL import Image
-from sqlmodel import select
+from sqlmodel import col, select
 
 from sdk.boto import data_path
 from service.db.engine import transaction
 from service.db.models import Project, ReviewAction, ReviewPolicy, ReviewTask
 from service.domain.detections import purge_expired_images
+from service.domain.review import media
 from service.domain.review.media import purge_finished_tasks
 from service.domain.review.routing import sample_value
 from tests.api.test_hosting import TinyModel, wait_for_status
@@ -103,6 +104,28 @@ def test_a_routed_detection_keeps_its_image_past_the_detections_retention(
     assert purge_finished_tasks(context.engine, context.store, retention_days=30, now=later) >= 3
     task = lv.describe_review_task(ProjectName=hosted, TaskId=task_id)["ReviewTask"]
     assert task["ImageStored"] is False and "Image" not in task and task["HumanVerdict"] == "normal"
+
+
+def test_a_backlog_of_finished_tasks_is_purged_in_passes(
+    server: LiveServer, lv: Any, hosted: str, tiny_model: TinyModel, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(media, "_TASKS_PER_PASS", 2)
+    lv.put_review_policy(ProjectName=hosted, SamplingPercent=100)
+    task_ids = [detect(lv, hosted, body)["HumanReview"]["TaskId"] for body in images(tiny_model, 3)]
+    reviewer = reviewer_client(server)
+    for task_id in task_ids:
+        reviewer.claim_review_task(ProjectName=hosted, TaskId=task_id)
+        reviewer.complete_review_task(ProjectName=hosted, TaskId=task_id, Verdict="normal")
+    context = server.context
+    with transaction(context.engine) as session:
+        rows = session.exec(select(ReviewTask).where(col(ReviewTask.id).in_([int(task) for task in task_ids])))
+        keys = [key for task in rows for key in (task.image_key, task.anomaly_map_key) if key]
+    assert len(keys) == 6 and all(context.store.exists(key) for key in keys)
+    later = datetime.now(UTC) + timedelta(days=60)
+    assert media.purge_finished_tasks(context.engine, context.store, retention_days=30, now=later) >= 6
+    assert not any(context.store.exists(key) for key in keys), "every pass deleted its tasks' objects"
+    for task_id in task_ids:
+        assert lv.describe_review_task(ProjectName=hosted, TaskId=task_id)["ReviewTask"]["ImageStored"] is False
 
 
 def test_deleting_a_model_deletes_its_review_tasks_objects(

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from service.db.engine import transaction
 from service.db.models import ReviewAction, ReviewTask, utcnow
-from service.storage import ObjectStore
+from service.storage import ObjectStore, delete_quietly
 
 PREFIX = "review/"
 _EXTENSIONS = {"png": "png", "jpeg": "jpg"}
@@ -79,11 +79,8 @@ def put_all(store: ObjectStore, objects: dict[str, tuple[bytes, str]]) -> None:
         future.result()
 
 
-def delete_quietly(store: ObjectStore, keys: list[str]) -> None:
-    """Remove objects written for a task that was never recorded."""
-    for key in keys:
-        if store.exists(key):
-            store.delete(key)
+_TASKS_PER_PASS = 500
+"""Tasks whose objects are deleted per pass, so that a long backlog never loads at once."""
 
 
 def purge_finished_tasks(
@@ -92,29 +89,30 @@ def purge_finished_tasks(
     """Delete the objects of tasks that ended more than `retention_days` ago and forget their keys; returns how many
     objects were deleted. The rows, verdicts and statistics stay."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
-    with transaction(engine) as session:
-        tasks = list(
-            session.exec(
-                select(ReviewTask).where(col(ReviewTask.ended_at) < cutoff, col(ReviewTask.image_key).is_not(None))
-            )
-        )
-        task_ids = [task.id for task in tasks]
-        masks = list(
-            session.exec(
+    deleted = 0
+    while True:
+        with transaction(engine) as session:
+            tasks = session.exec(
+                select(ReviewTask.id, ReviewTask.image_key, ReviewTask.anomaly_map_key, ReviewTask.mask_key)
+                .where(col(ReviewTask.ended_at) < cutoff, col(ReviewTask.image_key).is_not(None))
+                .order_by(col(ReviewTask.id))
+                .limit(_TASKS_PER_PASS)
+            ).all()
+            task_ids = [task[0] for task in tasks]
+            masks = session.exec(
                 select(ReviewAction.mask_key).where(
                     col(ReviewAction.task_id).in_(task_ids), col(ReviewAction.mask_key).is_not(None)
                 )
+            ).all()
+        if not tasks:
+            return deleted
+        keys = [key for _, *task_keys in tasks for key in task_keys if key] + [key for key in masks if key]
+        delete_quietly(store, keys)
+        deleted += len(keys)
+        with transaction(engine) as session:
+            session.execute(
+                update(ReviewTask)
+                .where(col(ReviewTask.id).in_(task_ids))
+                .values(image_key=None, anomaly_map_key=None, mask_key=None, human_mask_key=None)
             )
-        )
-    keys = [key for task in tasks for key in (task.image_key, task.anomaly_map_key, task.mask_key) if key] + [
-        key for key in masks if key
-    ]
-    delete_quietly(store, keys)
-    with transaction(engine) as session:
-        session.execute(
-            update(ReviewTask)
-            .where(col(ReviewTask.id).in_(task_ids))
-            .values(image_key=None, anomaly_map_key=None, mask_key=None, human_mask_key=None)
-        )
-        session.execute(update(ReviewAction).where(col(ReviewAction.task_id).in_(task_ids)).values(mask_key=None))
-    return len(keys)
+            session.execute(update(ReviewAction).where(col(ReviewAction.task_id).in_(task_ids)).values(mask_key=None))

@@ -15,7 +15,7 @@ from service.domain.images import ImageRejected, inspect_image
 from service.domain.review import media, tasks
 from service.errors import ValidationException
 from service.settings import Settings
-from service.storage import ObjectStore
+from service.storage import ObjectStore, delete_quietly
 
 
 def _checked_mask(mask: bytes, task: ReviewTask, settings: Settings) -> None:
@@ -64,7 +64,7 @@ def complete_task(
             return task
     except BaseException:
         if mask_key is not None:
-            media.delete_quietly(store, [mask_key])
+            delete_quietly(store, [mask_key])
         raise
 
 

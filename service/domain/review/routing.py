@@ -20,6 +20,7 @@ from service.db.models import Model, ReviewPolicy, ReviewTask
 from service.domain.review import media
 from service.domain.review.tasks import PENDING
 from service.hosting.backend import Prediction
+from service.storage import delete_quietly
 
 SAMPLED, LOW_CONFIDENCE, SCORE_BAND, ANOMALOUS = "SAMPLED", "LOW_CONFIDENCE", "SCORE_BAND", "ANOMALOUS"
 SHADOW_DISAGREEMENT = "SHADOW_DISAGREEMENT"
@@ -156,7 +157,7 @@ def route_detection(
         with transaction(context.engine) as session:
             if not _take_cap_slot(session, policy.id, detected_at):
                 fresh = session.get(ReviewPolicy, policy.id)
-                media.delete_quietly(context.store, list(objects))
+                delete_quietly(context.store, list(objects))
                 return RoutingOutcome(routed=False, reason=_cap_reached(fresh or policy, detected_at))
             task = ReviewTask(
                 project_id=model.project_id,
@@ -189,5 +190,5 @@ def route_detection(
             assert task.id is not None
             return RoutingOutcome(routed=True, reason=reason, task_id=task.id)
     except BaseException:
-        media.delete_quietly(context.store, list(objects))
+        delete_quietly(context.store, list(objects))
         raise
