@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from console import mount as mount_console
 from service.api import docs, health
+from service.api.busy_poll import BusyPoll
 from service.api.ext import router as ext_router
 from service.api.lookoutvision import router as lookoutvision_router
 from service.api.request_guard import RequestGuard
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.context = AppContext.open(settings)
     app.state.jobs = build_job_runner(app.state.context)
+    app.state.busy_poll = BusyPoll(settings.hosting_busy_poll_s)
     app.add_middleware(RequestGuard, respond=error_response)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)

@@ -118,6 +118,13 @@ class Settings(BaseSettings):
         default=None, description="Where model artefacts are copied for serving; LV_HOME/hosting-cache when unset."
     )
 
+    hosting_busy_poll_s: float = Field(
+        default=0.001,
+        ge=0,
+        le=1.0,
+        description="Seconds the event loop keeps polling after a DetectAnomalies answer, so that a client's next "
+        "image finds it awake (service.api.busy_poll); 0: the loop sleeps at once.",
+    )
     hosting_settings_ttl_s: float = Field(
         default=1.0,
         ge=0,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 
 from service.app import create_app
 from service.context import AppContext
@@ -23,6 +24,8 @@ class LiveServer:
     context: AppContext
     access_key_id: str
     secret_access_key: str
+    app: FastAPI | None = None
+    """The served app, for a server run in this process."""
 
     def boto3_client(self, **overrides: Any) -> Any:
         from sdk.boto import boto3_client
@@ -59,6 +62,7 @@ def run_live_server(settings: Settings) -> Iterator[LiveServer]:
     try:
         yield LiveServer(
             url=f"http://127.0.0.1:{port}",
+            app=app,
             settings=settings,
             context=app.state.context,
             access_key_id=profile["aws_access_key_id"],

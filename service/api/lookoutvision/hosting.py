@@ -101,21 +101,23 @@ async def detect_anomalies(project_name: str, model_version: str, request: Reque
     (`receive`: from the request guard to here, auth aside: the body's arrival, routing and dependencies).
 
     The hot path of the service: the handler takes the request itself and reads its body, header and hosting
-    runtime directly, so FastAPI solves no dependency per call but the router's signature check."""
+    runtime directly, so FastAPI solves no dependency per call but the router's signature check. Once it has its answer,
+    the loop stays awake for the client's next image (`BusyPoll`)."""
     body = await request.body()
     service: hosting.Hosting = request.app.state.hosting
     content_type = request.headers.get("content-type", "")
     handled = time.perf_counter()
     auth = getattr(request.state, "auth_seconds", 0.0)
     receive = max(0.0, handled - getattr(request.state, RECEIVED_AT, handled) - auth)
-    detected = await hosting.detect_anomalies(
-        service,
-        project_name=project_name,
-        version=model_version,
-        body=body,
-        content_type=content_type,
-        caller=getattr(request.state, "access_key_id", "anonymous"),
-    )
+    with request.app.state.busy_poll.serving():
+        detected = await hosting.detect_anomalies(
+            service,
+            project_name=project_name,
+            version=model_version,
+            body=body,
+            content_type=content_type,
+            caller=getattr(request.state, "access_key_id", "anonymous"),
+        )
     answered = time.perf_counter()
     response: dict[str, Any] = {"DetectAnomalyResult": detect_anomaly_result(detected.prediction)}
     if detected.review is not None:
