@@ -11,9 +11,14 @@ import uvloop
 
 from service.api.busy_poll import BusyPoll
 from service.settings import Settings
-from tests.api.test_hosting import TinyModel, detect, wait_for_status
+from tests.api.test_hosting import TinyModel, detect
 from tests.helpers.live_server import run_live_server
-from tests.hosting.models import add_trained_model, encode, normal_pixels, tiny_model
+from tests.hosting.models import (
+    encode,
+    host_trained_model,
+    normal_pixels,
+    tiny_model,
+)
 
 __all__ = ["tiny_model"]
 
@@ -73,9 +78,7 @@ def test_detect_anomalies_opens_the_window_and_other_calls_do_not(tmp_path: Path
     with run_live_server(Settings(home=tmp_path / "home", hosting_busy_poll_s=0.5)) as server:
         lv = server.boto3_client()
         lv.create_project(ProjectName="busy-poll")
-        add_trained_model(server, "busy-poll", tiny_model[0])
-        lv.start_model(ProjectName="busy-poll", ModelVersion="1", MinInferenceUnits=1)
-        wait_for_status(lv, "busy-poll", "1", "HOSTED")
+        host_trained_model(server, lv, "busy-poll", tiny_model[0])
         assert server.app is not None
         poll = server.app.state.busy_poll
         assert not poll.polling

@@ -19,10 +19,16 @@ from sqlmodel import col, select
 from service.api.server_timing import DETECT_STAGES, parse_server_timing
 from service.db.engine import transaction
 from service.db.models import Model, Project
-from tests.api.test_hosting import TinyModel, wait_for_status
+from tests.api.test_hosting import TinyModel
 from tests.conftest import make_settings
 from tests.helpers.live_server import LiveServer, run_live_server
-from tests.hosting.models import add_trained_model, defective_pixels, encode, tiny_model
+from tests.hosting.models import (
+    defective_pixels,
+    encode,
+    host_trained_model,
+    tiny_model,
+    wait_for_status,
+)
 
 __all__ = ["tiny_model"]
 
@@ -47,9 +53,7 @@ def short_ttl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def host(server: LiveServer, project: str, folder: Path) -> Any:
     lv = server.boto3_client()
     lv.create_project(ProjectName=project)
-    add_trained_model(server, project, folder)
-    lv.start_model(ProjectName=project, ModelVersion="1", MinInferenceUnits=1)
-    wait_for_status(lv, project, "1", "HOSTED")
+    host_trained_model(server, lv, project, folder)
     return lv
 
 

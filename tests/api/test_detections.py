@@ -9,9 +9,16 @@ from botocore.exceptions import ClientError
 
 from service.domain.detections import purge_expired_images
 from service.engine.data import ImageRecord
-from tests.api.test_hosting import TinyModel, wait_for_status
+from tests.api.test_hosting import TinyModel
 from tests.helpers.live_server import LiveServer
-from tests.hosting.models import add_trained_model, defective_pixels, encode, normal_pixels, tiny_model
+from tests.hosting.models import (
+    defective_pixels,
+    encode,
+    host_trained_model,
+    normal_pixels,
+    tiny_model,
+    wait_for_status,
+)
 
 __all__ = ["tiny_model"]
 
@@ -20,9 +27,7 @@ __all__ = ["tiny_model"]
 def logged(server: LiveServer, lv: Any, project_name: str, tiny_model: TinyModel) -> tuple[str, list[bytes]]:
     """A hosted model that has judged two normal images and then one defective image."""
     lv.create_project(ProjectName=project_name)
-    add_trained_model(server, project_name, tiny_model[0])
-    lv.start_model(ProjectName=project_name, ModelVersion="1", MinInferenceUnits=1)
-    wait_for_status(lv, project_name, "1", "HOSTED")
+    host_trained_model(server, lv, project_name, tiny_model[0])
     records: list[ImageRecord] = tiny_model[1]
     bodies = [
         encode(normal_pixels(records[0])),

@@ -1,7 +1,6 @@
 """StartModel -> HOSTED -> DetectAnomalies -> StopModel through boto3 against a live server, and the AWS errors."""
 
 import io
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,21 +14,18 @@ from service.db.engine import transaction
 from service.db.models import Model, Project
 from service.engine.data import ImageRecord
 from tests.helpers.live_server import LiveServer
-from tests.hosting.models import add_trained_model, defective_pixels, encode, normal_pixels, tiny_model
+from tests.hosting.models import (
+    add_trained_model,
+    defective_pixels,
+    encode,
+    normal_pixels,
+    tiny_model,
+    wait_for_status,
+)
 
 __all__ = ["tiny_model"]
 
 TinyModel = tuple[Path, list[ImageRecord]]
-
-
-def wait_for_status(lv: Any, project: str, version: str, wanted: str, timeout: float = 60.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        description = lv.describe_model(ProjectName=project, ModelVersion=version)["ModelDescription"]
-        if description["Status"] == wanted or time.monotonic() > deadline:
-            assert description["Status"] == wanted, description
-            return description
-        time.sleep(0.05)
 
 
 def error_code(error: pytest.ExceptionInfo[ClientError]) -> str:

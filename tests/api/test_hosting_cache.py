@@ -10,9 +10,9 @@ from service.db.models import Model
 from service.domain.training_runs import ARTIFACTS_FOLDER
 from service.hosting.model_cache import ArtifactCache
 from service.settings import Settings
-from tests.api.test_hosting import TinyModel, wait_for_status
+from tests.api.test_hosting import TinyModel
 from tests.helpers.live_server import LiveServer, run_live_server
-from tests.hosting.models import add_trained_model, tiny_model
+from tests.hosting.models import add_trained_model, host_trained_model, tiny_model, wait_for_status
 
 __all__ = ["tiny_model"]
 
@@ -29,9 +29,7 @@ def test_delete_model_evicts_its_cached_artefacts(
     server: LiveServer, lv: Any, project_name: str, tiny_model: TinyModel
 ) -> None:
     lv.create_project(ProjectName=project_name)
-    add_trained_model(server, project_name, tiny_model[0])
-    lv.start_model(ProjectName=project_name, ModelVersion="1", MinInferenceUnits=1)
-    wait_for_status(lv, project_name, "1", "HOSTED")
+    host_trained_model(server, lv, project_name, tiny_model[0])
     copy = _cached_copy(server, project_name)
     assert (copy / "model.onnx").is_file()
     lv.stop_model(ProjectName=project_name, ModelVersion="1")

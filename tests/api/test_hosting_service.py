@@ -12,10 +12,10 @@ from botocore.exceptions import ClientError
 
 from service.hosting import unit as unit_module
 from service.hosting.batch import predict_batch
-from tests.api.test_hosting import TinyModel, wait_for_status
+from tests.api.test_hosting import TinyModel
 from tests.conftest import make_settings
 from tests.helpers.live_server import LiveServer, run_live_server
-from tests.hosting.models import add_trained_model, defective_pixels, encode, tiny_model
+from tests.hosting.models import add_trained_model, defective_pixels, encode, tiny_model, wait_for_status
 
 __all__ = ["tiny_model"]
 

@@ -21,10 +21,10 @@ from service.db.models import Model
 from service.domain.quantisation import REPORT
 from service.domain.training_runs import ARTIFACTS_FOLDER
 from service.settings import Settings
-from tests.api.test_hosting import wait_for_status
 from tests.cli.conftest import isolated_env
 from tests.helpers.data import synthetic_dataset
 from tests.helpers.live_server import LiveServer, run_live_server
+from tests.hosting.models import wait_for_status
 from tests.sdk.conftest import sdk_client
 
 PROJECT = "int8"

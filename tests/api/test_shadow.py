@@ -21,7 +21,6 @@ from service.db.models import Detection, Model, Project, ShadowModel, ShadowResu
 from service.domain.model_deletion import cascaded_object_keys
 from service.domain.shadow_retention import purge_expired_shadow_objects
 from service.engine.data import ImageRecord
-from tests.api.test_hosting import wait_for_status
 from tests.helpers.live_server import LiveServer
 from tests.hosting.models import (
     add_trained_model,
@@ -30,6 +29,7 @@ from tests.hosting.models import (
     normal_pixels,
     tiny_candidate,
     tiny_model,
+    wait_for_status,
 )
 
 __all__ = ["tiny_candidate", "tiny_model"]

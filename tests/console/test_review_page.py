@@ -14,12 +14,12 @@ import pytest
 from playwright.sync_api import expect
 
 from service.auth.roles import Role
-from tests.api.test_hosting import TinyModel, wait_for_status
+from tests.api.test_hosting import TinyModel
 from tests.conftest import make_settings
 from tests.console.browser import DESKTOP, TABLET, Tab, launched
 from tests.console.test_console_flow import UNNAMED_CONTROLS
 from tests.helpers.live_server import LiveServer, run_live_server
-from tests.hosting.models import add_trained_model, tiny_model
+from tests.hosting.models import add_trained_model, tiny_model, wait_for_status
 from tests.review.conftest import images
 
 __all__ = ["tiny_model"]

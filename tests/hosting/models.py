@@ -5,8 +5,10 @@ and the same images with a large painted patch far above, so verdicts are stable
 """
 
 import io
+import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -83,6 +85,24 @@ def add_trained_model(server: LiveServer, project_name: str, folder: Path, *, ve
                 artifacts_prefix=prefix,
             )
         )
+
+
+def wait_for_status(lv: Any, project: str, version: str, wanted: str, timeout: float = 60.0) -> dict[str, Any]:
+    """The model's description once its status is `wanted`; fails with the last description after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        description = lv.describe_model(ProjectName=project, ModelVersion=version)["ModelDescription"]
+        if description["Status"] == wanted or time.monotonic() > deadline:
+            assert description["Status"] == wanted, description
+            return description
+        time.sleep(0.05)
+
+
+def host_trained_model(server: LiveServer, lv: Any, project_name: str, folder: Path) -> None:
+    """Register the saved model in `folder` as version 1 of the existing project and host it on one unit."""
+    add_trained_model(server, project_name, folder)
+    lv.start_model(ProjectName=project_name, ModelVersion="1", MinInferenceUnits=1)
+    wait_for_status(lv, project_name, "1", "HOSTED")
 
 
 _TRAINED: dict[str, tuple[Path, list[ImageRecord]]] = {}

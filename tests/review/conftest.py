@@ -6,9 +6,16 @@ from typing import Any
 import pytest
 
 from service.auth.roles import Role
-from tests.api.test_hosting import TinyModel, wait_for_status
+from tests.api.test_hosting import TinyModel
 from tests.helpers.live_server import LiveServer
-from tests.hosting.models import add_trained_model, defective_pixels, encode, normal_pixels, tiny_model
+from tests.hosting.models import (
+    defective_pixels,
+    encode,
+    host_trained_model,
+    normal_pixels,
+    tiny_model,
+    wait_for_status,
+)
 
 __all__ = ["tiny_model"]
 
@@ -29,9 +36,7 @@ def reviewer_client(server: LiveServer, description: str = "reviewer") -> Any:
 def hosted(server: LiveServer, lv: Any, project_name: str, tiny_model: TinyModel) -> Iterator[str]:
     """A project whose model 1 is hosted on one unit; stopped afterwards."""
     lv.create_project(ProjectName=project_name)
-    add_trained_model(server, project_name, tiny_model[0])
-    lv.start_model(ProjectName=project_name, ModelVersion="1", MinInferenceUnits=1)
-    wait_for_status(lv, project_name, "1", "HOSTED")
+    host_trained_model(server, lv, project_name, tiny_model[0])
     yield project_name
     lv.stop_model(ProjectName=project_name, ModelVersion="1")
     wait_for_status(lv, project_name, "1", "TRAINED")

@@ -15,10 +15,10 @@ from PIL import Image
 
 from service.auth.roles import Role
 from service.domain.review.routing import sample_value
-from tests.api.test_hosting import TinyModel, wait_for_status
+from tests.api.test_hosting import TinyModel
 from tests.api.test_models_training import wait_for_status as wait_for_training
 from tests.helpers.live_server import LiveServer
-from tests.hosting.models import add_trained_model, encode, normal_pixels
+from tests.hosting.models import encode, host_trained_model, normal_pixels, wait_for_status
 from tests.jobs.seed import FAST_TRAINING, OUTPUT, seed_project
 from tests.review.conftest import key_client, reviewer_client
 from tests.review.test_routing import sampling_seed
@@ -64,9 +64,7 @@ def test_route_review_learn_and_measure(
     project = f"done-{server.settings.resolved_home.name[-8:]}"
     seed_project(server.context, project, tmp_path_factory.mktemp("done"), train=(10, 0), test=(10, 10))
     lv = server.boto3_client()
-    add_trained_model(server, project, tiny_model[0])
-    lv.start_model(ProjectName=project, ModelVersion="1", MinInferenceUnits=1)
-    wait_for_status(lv, project, "1", "HOSTED")
+    host_trained_model(server, lv, project, tiny_model[0])
     lv.put_review_policy(ProjectName=project, ConfidenceBelow=0.7, SamplingPercent=10)
     seed = sampling_seed(server, project)
 

@@ -20,9 +20,9 @@ from service.domain.detections import purge_expired_images
 from service.domain.review import media
 from service.domain.review.media import purge_finished_tasks
 from service.domain.review.routing import sample_value
-from tests.api.test_hosting import TinyModel, wait_for_status
+from tests.api.test_hosting import TinyModel
 from tests.helpers.live_server import LiveServer
-from tests.hosting.models import add_trained_model
+from tests.hosting.models import host_trained_model, wait_for_status
 from tests.review.conftest import detect, images, reviewer_client
 from tests.review.seed import png
 
@@ -132,9 +132,7 @@ def test_deleting_a_model_deletes_its_review_tasks_objects(
     server: LiveServer, lv: Any, project_name: str, tiny_model: TinyModel
 ) -> None:
     lv.create_project(ProjectName=project_name)
-    add_trained_model(server, project_name, tiny_model[0])
-    lv.start_model(ProjectName=project_name, ModelVersion="1", MinInferenceUnits=1)
-    wait_for_status(lv, project_name, "1", "HOSTED")
+    host_trained_model(server, lv, project_name, tiny_model[0])
     lv.put_review_policy(ProjectName=project_name, SamplingPercent=100)
     task_ids = [detect(lv, project_name, body)["HumanReview"]["TaskId"] for body in images(tiny_model, 2)]
     reviewer = reviewer_client(server)
