@@ -11,6 +11,7 @@ is not representative of a real model, but f32 and INT8 are still compared on th
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.engine import WEIGHTS, evenly, inference_inputs, stratified
 from service.engine import artifacts, metrics

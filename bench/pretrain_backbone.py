@@ -16,12 +16,15 @@ import hashlib
 import io
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.procedural import NUM_CLASSES, procedural_batch
 from service.engine.backbones.normalization import ImageNetNormalization
